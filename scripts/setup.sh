@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Installs the tools the build needs, skipping whatever is already there.
+#   scripts/setup.sh            wasm32 target, wasm-pack, wasm-bindgen CLI, node/npm, npm dev packages
+#   scripts/setup.sh --browser  the same, plus chromium and chromedriver (for the browser tests)
+# Sources: rustup, crates.io (cargo install), Debian apt, the npm registry. No prebuilt downloads.
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+
+want_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=1 ;;
+    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    *) echo "setup: unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+step() { echo "setup: $*"; }
+
+# --- Debian packages -------------------------------------------------------
+if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
+apt_updated=0
+apt_install() {
+  [ "$#" -gt 0 ] || return 0
+  if [ "$apt_updated" -eq 0 ]; then
+    step "apt-get update"
+    "${SUDO[@]}" apt-get update -qq
+    apt_updated=1
+  fi
+  step "apt-get install $*"
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "$@"
+}
+
+apt_pkgs=()
+# cargo install (ring, via wasm-pack's rustls) needs a C compiler.
+command -v cc >/dev/null 2>&1 || apt_pkgs+=(gcc libc6-dev)
+command -v node >/dev/null 2>&1 || apt_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || apt_pkgs+=(npm)
+if [ "$want_browser" -eq 1 ]; then
+  [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
+  [ -x /usr/bin/chromedriver ] || apt_pkgs+=(chromium-driver)
+fi
+apt_install "${apt_pkgs[@]+"${apt_pkgs[@]}"}"
+
+# --- Rust ------------------------------------------------------------------
+if command -v rustup >/dev/null 2>&1; then
+  installed_targets="$(rustup target list --installed)"
+  if ! grep -qx wasm32-unknown-unknown <<<"$installed_targets"; then
+    step "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+else
+  echo "setup: warning: rustup not found; assuming the wasm32-unknown-unknown target is installed" >&2
+fi
+
+# cargo install builds in its own temporary dir, not in our shared target dir.
+cargo_install() { env -u CARGO_TARGET_DIR -u RUSTFLAGS cargo install -q "$@"; }
+
+if ! command -v wasm-pack >/dev/null 2>&1; then
+  step "cargo install wasm-pack --locked"
+  cargo_install wasm-pack --locked
+fi
+
+bindgen_version="$(awk '
+  $0 == "name = \"wasm-bindgen\"" { found = 1; next }
+  found && /^version = / { gsub(/"/, "", $3); print $3; exit }
+  /^\[\[package\]\]/ { found = 0 }
+' Cargo.lock)"
+if [ -z "$bindgen_version" ]; then
+  echo "setup: error: no wasm-bindgen package in Cargo.lock" >&2
+  exit 1
+fi
+have_bindgen=""
+if command -v wasm-bindgen >/dev/null 2>&1; then
+  have_bindgen="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || have_bindgen=""
+fi
+if [ "$have_bindgen" != "$bindgen_version" ]; then
+  step "cargo install wasm-bindgen-cli --version $bindgen_version${have_bindgen:+ (replacing $have_bindgen)}"
+  # Not --locked: the CLI's own lock file does not build with --locked.
+  cargo_install wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+# --- npm dev packages ------------------------------------------------------
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

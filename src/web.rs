@@ -1,0 +1,428 @@
+//! The wasm-bindgen boundary: argument checks, backend choice, async readback. No method logic
+//! lives here. Every export returns a `Result` (a JS `Error` on bad input), because a Rust panic
+//! inside wasm kills the instance for good.
+
+use std::rc::Rc;
+#[cfg(feature = "webgpu")]
+use std::cell::RefCell;
+
+use burn::tensor::{Device, Tensor};
+use js_sys::{Array, Float32Array, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+
+use crate::colormap::{self, Colormap};
+use crate::data::{self, Digits};
+use crate::model::Network;
+use crate::saliency::{self, Method};
+use crate::{Error, backend};
+
+/// How long `auto` waits for a WebGPU device and its warm-up before it settles for the CPU.
+#[cfg(feature = "webgpu")]
+const WEBGPU_TIMEOUT_MS: i32 = 8000;
+
+#[cfg(feature = "webgpu")]
+thread_local! {
+    /// burn's wgpu runtime is initialised once per instance; later `create` calls reuse it.
+    static WEBGPU: std::cell::RefCell<Option<Device>> = const { std::cell::RefCell::new(None) };
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** The result of `predict`. */
+export interface Prediction {
+  /** softmax(S(x)), 10 values. */
+  probabilities: Float32Array;
+  /** The class scores S(x) (logits), 10 values. */
+  logits: Float32Array;
+  /** argmax of the scores. */
+  predicted: number;
+}
+/** Labelled held-out digits: `pixels` holds `labels.length` images of 784 bytes (value/255). */
+export interface HeldoutDigits {
+  labels: Uint8Array;
+  pixels: Uint8Array;
+}
+"#;
+
+impl From<Error> for JsValue {
+    fn from(e: Error) -> Self {
+        js_sys::Error::new(&e.0).into()
+    }
+}
+
+/// Runs once when the module is instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    run_constructors_once();
+}
+
+/// The WebGPU build links cubecl's `inventory`, whose static constructors the linker would
+/// otherwise re-run on every exported call (25× slower). Referencing `__wasm_call_ctors`
+/// ourselves, once, stops that wrapping.
+fn run_constructors_once() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if !DONE.swap(true, Ordering::SeqCst) {
+        unsafe extern "C" {
+            fn __wasm_call_ctors();
+        }
+        // SAFETY: the linker-made constructor function, called exactly once before any backend use.
+        unsafe { __wasm_call_ctors() }
+    }
+}
+
+struct Inner {
+    device: Device,
+    network: Network,
+}
+
+/// The network on one backend. Make it with `DeepInside.create(backend)`.
+#[wasm_bindgen]
+pub struct DeepInside {
+    inner: Rc<Inner>,
+    backend: String,
+    reason: String,
+}
+
+impl DeepInside {
+    /// The Rust side of `create`.
+    pub async fn open(backend: &str) -> Result<DeepInside, Error> {
+        run_constructors_once();
+        let (device, name, reason) = choose(backend).await?;
+        let network = Network::from_bytes(data::MNIST_WEIGHTS, &device)?;
+        Ok(DeepInside {
+            inner: Rc::new(Inner { device, network }),
+            backend: name.into(),
+            reason,
+        })
+    }
+
+    /// Runs `work` on the backend and turns its result into a promise.
+    fn spawn<F>(&self, work: impl FnOnce(Rc<Inner>) -> F + 'static) -> Promise
+    where
+        F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
+    {
+        let inner = self.inner.clone();
+        future_to_promise(async move { work(inner).await.map_err(JsValue::from) })
+    }
+}
+
+#[wasm_bindgen]
+impl DeepInside {
+    /// Picks a backend and loads the embedded weights onto it.
+    /// `backend`: "auto" (WebGPU only on a hardware adapter that comes up in time, else the
+    /// CPU), "webgpu" (forced; rejects when unavailable) or "cpu".
+    #[wasm_bindgen(unchecked_return_type = "Promise<DeepInside>")]
+    pub fn create(backend: String) -> Promise {
+        future_to_promise(async move { Ok(DeepInside::open(&backend).await?.into()) })
+    }
+
+    /// The backend in use: "cpu" or "webgpu".
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// Why this backend was chosen, in words for the page.
+    #[wasm_bindgen(getter)]
+    pub fn reason(&self) -> String {
+        self.reason.clone()
+    }
+
+    /// The probabilities and scores for one 28×28 image (784 intensities in [0, 1]).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Prediction>")]
+    pub fn predict(&self, pixels: &[f32]) -> Promise {
+        let pixels = pixels.to_vec();
+        self.spawn(move |inner| async move {
+            let x = data::image_tensor(&pixels, &inner.device)?;
+            let logits = read(inner.network.forward(x)).await?;
+            Ok(prediction(&logits).into())
+        })
+    }
+
+    /// The saliency map `|∂S_c/∂x|` (784 values) for any class, by `method`: "gradient",
+    /// "deconvnet" or "guided" (the last two: the same walk with another ReLU rule).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Float32Array>")]
+    pub fn saliency(&self, pixels: &[f32], class: i32, method: String) -> Promise {
+        self.maps(pixels, class, method, true)
+    }
+
+    /// The signed map behind `saliency`: for "gradient", `∂S_c/∂x` itself.
+    #[wasm_bindgen(js_name = signedSaliency, unchecked_return_type = "Promise<Float32Array>")]
+    pub fn signed_saliency(&self, pixels: &[f32], class: i32, method: String) -> Promise {
+        self.maps(pixels, class, method, false)
+    }
+
+    /// Everything the page shows for one image, from one forward pass: the prediction and
+    /// the signed maps of the three methods for `class` (-1: the predicted class).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Explanation>")]
+    pub fn explain(&self, pixels: &[f32], class: i32) -> Promise {
+        let pixels = pixels.to_vec();
+        self.spawn(move |inner| async move {
+            let x = data::image_tensor(&pixels, &inner.device)?;
+            let acts = inner.network.trace(x);
+            let logits = read(acts[acts.len() - 1].clone()).await?;
+            let predicted = argmax(&logits);
+            let class = if class == -1 {
+                predicted
+            } else {
+                data::check_class("class", class.into())?
+            };
+            let out = prediction(&logits);
+            set(&out, "class", &JsValue::from(class as u32));
+            for method in Method::ALL {
+                let map = read(saliency::signed(&inner.network, &acts, class, method)?).await?;
+                set(&out, method.name(), &Float32Array::from(&map[..]));
+            }
+            Ok(out.into())
+        })
+    }
+
+    fn maps(&self, pixels: &[f32], class: i32, method: String, magnitude: bool) -> Promise {
+        let pixels = pixels.to_vec();
+        self.spawn(move |inner| async move {
+            let method = Method::parse(&method)?;
+            let class = data::check_class("class", class.into())?;
+            let x = data::image_tensor(&pixels, &inner.device)?;
+            let map = saliency::signed(&inner.network, &inner.network.trace(x), class, method)?;
+            let map = read(if magnitude { map.abs() } else { map }).await?;
+            Ok(Float32Array::from(&map[..]).into())
+        })
+    }
+}
+
+/// Localisation from a saliency map (28×28): the pixels above `quantile` (0.95 keeps the top
+/// 5%), the largest connected component of them, and its bounding box.
+#[wasm_bindgen(unchecked_return_type = "Localisation")]
+pub fn localise(map: &[f32], quantile: f64) -> Result<JsValue, JsValue> {
+    let side = crate::model::SIDE;
+    let l = crate::localise::localise(map, side, side, quantile)?;
+    let bytes = |m: &[bool]| Uint8Array::from(&m.iter().map(|&b| b as u8).collect::<Vec<_>>()[..]);
+    let out = Object::new();
+    set(&out, "threshold", &JsValue::from(l.threshold));
+    set(&out, "mask", &bytes(&l.mask));
+    set(&out, "component", &bytes(&l.component));
+    let bbox = l.bbox.map_or(JsValue::NULL, |b| {
+        let o = Object::new();
+        set(&o, "x", &JsValue::from(b.x as u32));
+        set(&o, "y", &JsValue::from(b.y as u32));
+        set(&o, "width", &JsValue::from(b.width as u32));
+        set(&o, "height", &JsValue::from(b.height as u32));
+        o.into()
+    });
+    set(&out, "box", &bbox);
+    Ok(out.into())
+}
+
+fn colour_limit(map: &[f32], limit: Option<f32>) -> Result<f32, Error> {
+    match limit {
+        None => Ok(Colormap::auto_limit(map)),
+        Some(l) if l.is_finite() && l > 0.0 => Ok(l),
+        Some(l) => Err(Error::argument("limit", format!("must be a positive number, got {l}"))),
+    }
+}
+
+/// RGBA bytes for a map: `colormap` "sequential" (viridis, for magnitudes) or "diverging"
+/// (blue–white–red, symmetric), scaled to `limit` (default: the map's largest magnitude).
+#[wasm_bindgen(js_name = mapToRgba)]
+pub fn map_to_rgba(map: &[f32], colormap: String, limit: Option<f32>) -> Result<Vec<u8>, JsValue> {
+    let colormap = Colormap::parse(&colormap)?;
+    Ok(colormap.rgba(map, colour_limit(map, limit)?))
+}
+
+/// RGBA bytes of the digit in grey with the map's magnitude laid over it.
+#[wasm_bindgen(js_name = overlayRgba)]
+pub fn overlay_rgba(digit: &[f32], map: &[f32], limit: Option<f32>) -> Result<Vec<u8>, JsValue> {
+    if digit.len() != map.len() {
+        return Err(Error::argument("digit", "must have as many values as the map").into());
+    }
+    Ok(colormap::overlay(digit, map, colour_limit(map, limit)?))
+}
+
+/// Draws RGBA bytes (`width × height × 4`) into a canvas (an `HTMLCanvasElement` or an
+/// `OffscreenCanvas`) at its top-left corner; CSS `image-rendering: pixelated` upsamples it.
+#[wasm_bindgen(js_name = drawRgba)]
+pub fn draw_rgba(canvas: &JsValue, rgba: &[u8], width: u32, height: u32) -> Result<(), JsValue> {
+    if width == 0 || (width as usize) * (height as usize) * 4 != rgba.len() {
+        return Err(Error::argument("rgba", "must hold width × height × 4 bytes").into());
+    }
+    let image = web_sys::ImageData::new_with_u8_clamped_array_and_sh(
+        wasm_bindgen::Clamped(rgba),
+        width,
+        height,
+    )?;
+    let context = Reflect::get(canvas, &"getContext".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call1(canvas, &"2d".into()).ok())
+        .filter(|c| c.is_object())
+        .ok_or_else(|| Error::argument("canvas", "is not a canvas with a 2d context"))?;
+    let put: js_sys::Function = Reflect::get(&context, &"putImageData".into())?.dyn_into()?;
+    put.call3(&context, &image, &JsValue::from(0), &JsValue::from(0))?;
+    Ok(())
+}
+
+/// Converts a grayscale picture (ink bright on dark, values in [0, 1], row-major) of any size
+/// to the 784 intensities the network expects: cropped, scaled to 20 px and centred by mass.
+#[wasm_bindgen(js_name = toMnist)]
+pub fn to_mnist(gray: &[f32], width: u32, height: u32) -> Result<Float32Array, JsValue> {
+    let out = crate::input::to_mnist(gray, width as usize, height as usize)?;
+    Ok(Float32Array::from(&out[..]))
+}
+
+/// The 1,000 held-out digits the model never saw in training.
+#[wasm_bindgen(js_name = heldoutDigits, unchecked_return_type = "HeldoutDigits")]
+pub fn heldout_digits() -> Result<JsValue, JsValue> {
+    let digits = Digits::mnist_heldout()?;
+    let out = Object::new();
+    set(&out, "labels", &Uint8Array::from(&digits.labels[..]));
+    set(&out, "pixels", &Uint8Array::from(&digits.pixels[..]));
+    Ok(out.into())
+}
+
+fn argmax(values: &[f32]) -> usize {
+    (0..values.len())
+        .max_by(|&a, &b| values[a].total_cmp(&values[b]))
+        .unwrap_or(0)
+}
+
+fn prediction(logits: &[f32]) -> Object {
+    let probabilities = data::softmax(logits);
+    let predicted = argmax(logits);
+    let out = Object::new();
+    set(&out, "probabilities", &Float32Array::from(&probabilities[..]));
+    set(&out, "logits", &Float32Array::from(logits));
+    set(&out, "predicted", &JsValue::from(predicted as u32));
+    out
+}
+
+fn set(object: &Object, key: &str, value: &JsValue) {
+    // Setting a plain property on a fresh Object cannot fail.
+    let _ = Reflect::set(object, &JsValue::from_str(key), value);
+}
+
+/// Reads a tensor back to the host. Always async: a synchronous readback panics on WebGPU.
+async fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
+    let data = t
+        .into_data_async()
+        .await
+        .map_err(|e| Error::backend(format!("readback failed: {e:?}")))?;
+    data.try_to_vec::<f32>()
+        .map_err(|e| Error::backend(format!("readback: {e:?}")))
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// `navigator.gpu`, from a window or a worker; `None` where the browser has no WebGPU.
+fn navigator_gpu() -> Option<JsValue> {
+    let gpu = get(&get(&js_sys::global(), "navigator"), "gpu");
+    (!gpu.is_undefined() && !gpu.is_null()).then_some(gpu)
+}
+
+/// Settles the backend: (device, name, reason).
+async fn choose(requested: &str) -> Result<(Device, &'static str, String), Error> {
+    match requested {
+        "cpu" => Ok((backend::cpu(), "cpu", "the CPU backend was requested".into())),
+        "webgpu" => webgpu(false).await.map(|(d, why)| (d, "webgpu", why)),
+        "auto" => match webgpu(true).await {
+            Ok((device, why)) => Ok((device, "webgpu", why)),
+            Err(why) => Ok((backend::cpu(), "cpu", why.0)),
+        },
+        other => Err(Error::argument(
+            "backend",
+            format!("expected \"auto\", \"webgpu\" or \"cpu\", got {other:?}"),
+        )),
+    }
+}
+
+/// Brings up WebGPU. With `hardware_only`, a software (fallback) adapter is refused: it was
+/// about 15× slower than the CPU backend here.
+#[cfg(feature = "webgpu")]
+async fn webgpu(hardware_only: bool) -> Result<(Device, String), Error> {
+    let gpu = navigator_gpu().ok_or_else(|| Error("this browser has no WebGPU".into()))?;
+    let request: Promise = Reflect::get(&gpu, &"requestAdapter".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call0(&gpu).ok())
+        .and_then(|p| p.dyn_into::<Promise>().ok())
+        .ok_or_else(|| Error("navigator.gpu.requestAdapter is unavailable".into()))?;
+    let adapter = JsFuture::from(request)
+        .await
+        .map_err(|e| Error(format!("WebGPU adapter request failed: {e:?}")))?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err(Error("WebGPU has no adapter here".into()));
+    }
+    let info = get(&adapter, "info");
+    let fallback = get(&info, "isFallbackAdapter").is_truthy()
+        || get(&adapter, "isFallbackAdapter").is_truthy();
+    let describe = format!(
+        "{} {}",
+        get(&info, "vendor").as_string().unwrap_or_default(),
+        get(&info, "architecture").as_string().unwrap_or_default()
+    );
+    if hardware_only && fallback {
+        return Err(Error(format!(
+            "the WebGPU adapter ({}) is software, slower than the CPU",
+            describe.trim()
+        )));
+    }
+    if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
+        let how = if fallback { "software" } else { "hardware" };
+        return Ok((device, format!("WebGPU on a {how} adapter ({})", describe.trim())));
+    }
+    let slot: Rc<RefCell<Option<Device>>> = Rc::default();
+    let filled = slot.clone();
+    let bring_up = future_to_promise(async move {
+        let device = backend::webgpu().await?;
+        // A tiny warm-up: compiles the kernels the forward pass needs, proves the device works.
+        let network = Network::from_bytes(data::MNIST_WEIGHTS, &device)?;
+        read(network.forward(Tensor::<4>::zeros([1, 1, 28, 28], &device))).await?;
+        *filled.borrow_mut() = Some(device);
+        Ok(JsValue::TRUE)
+    });
+    let timeout = Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        let _ = match global.dyn_ref::<web_sys::WorkerGlobalScope>() {
+            Some(w) => w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, WEBGPU_TIMEOUT_MS),
+            None => global
+                .unchecked_ref::<web_sys::Window>()
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, WEBGPU_TIMEOUT_MS),
+        };
+    });
+    let race = Promise::race(&Array::of2(&bring_up, &timeout));
+    match JsFuture::from(race).await {
+        Ok(v) if v.is_truthy() => {}
+        Ok(_) => {
+            return Err(Error(format!(
+                "WebGPU did not come up within {WEBGPU_TIMEOUT_MS} ms"
+            )));
+        }
+        Err(e) => {
+            let message = e
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .unwrap_or_else(|| format!("{e:?}"));
+            return Err(Error(format!("WebGPU failed to start: {message}")));
+        }
+    }
+    let device = slot
+        .borrow_mut()
+        .take()
+        .ok_or_else(|| Error("WebGPU device missing after start-up".into()))?;
+    WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
+    let how = if fallback { "software" } else { "hardware" };
+    Ok((device, format!("WebGPU on a {how} adapter ({})", describe.trim())))
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn webgpu(_hardware_only: bool) -> Result<(Device, String), Error> {
+    Err(Error(if navigator_gpu().is_some() {
+        "this build has no WebGPU backend".into()
+    } else {
+        "this browser has no WebGPU".into()
+    }))
+}
