@@ -32,7 +32,11 @@ impl Colormap {
             Colormap::Sequential => &VIRIDIS,
             Colormap::Diverging => &RDBU,
         };
-        let t = if t.is_finite() { t.clamp(0.0, 1.0) } else { 0.5 };
+        let t = if t.is_finite() {
+            t.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
         let f = t * (anchors.len() - 1) as f32;
         let i = (f.floor() as usize).min(anchors.len() - 2);
         let w = f - i as f32;
@@ -118,7 +122,11 @@ mod tests {
         assert_eq!(&rgba[0..4], &[5, 48, 97, 255]);
         assert_eq!(&rgba[4..8], &[247, 247, 247, 255]);
         assert_eq!(&rgba[8..12], &[103, 0, 31, 255]);
-        assert_eq!(&rgba[12..16], &[103, 0, 31, 255], "clamped beyond the limit");
+        assert_eq!(
+            &rgba[12..16],
+            &[103, 0, 31, 255],
+            "clamped beyond the limit"
+        );
         assert_eq!(Colormap::auto_limit(&[0.0, -3.0, 2.0]), 3.0);
         assert_eq!(Colormap::auto_limit(&[0.0; 3]), 1.0);
     }
@@ -126,7 +134,9 @@ mod tests {
     #[test]
     fn viridis_gets_lighter() {
         let lum = |c: [u8; 3]| 0.2126 * c[0] as f32 + 0.7152 * c[1] as f32 + 0.0722 * c[2] as f32;
-        let l: Vec<f32> = (0..=20).map(|i| lum(Colormap::Sequential.at(i as f32 / 20.0))).collect();
+        let l: Vec<f32> = (0..=20)
+            .map(|i| lum(Colormap::Sequential.at(i as f32 / 20.0)))
+            .collect();
         assert!(l.windows(2).all(|w| w[1] > w[0]), "{l:?}");
     }
 }

@@ -5,10 +5,12 @@
 //! tested natively; `web` is the thin wasm-bindgen boundary.
 
 pub mod backend;
+pub mod class_model;
+pub mod colormap;
 pub mod data;
 pub mod input;
-pub mod colormap;
 pub mod localise;
+pub mod lrp;
 pub mod model;
 pub mod saliency;
 pub mod walk;

@@ -35,10 +35,7 @@ pub fn localise(
     if width == 0 || height == 0 || width.checked_mul(height) != Some(map.len()) {
         return Err(Error::argument(
             "map",
-            format!(
-                "expected {width} × {height} values, got {}",
-                map.len()
-            ),
+            format!("expected {width} × {height} values, got {}", map.len()),
         ));
     }
     if !(0.0..=1.0).contains(&quantile) {

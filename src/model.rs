@@ -28,7 +28,9 @@ pub enum Spec {
     },
     Relu,
     /// Non-overlapping `size`×`size` max-pool.
-    MaxPool { size: usize },
+    MaxPool {
+        size: usize,
+    },
     /// `[n, c, h, w]` → `[n, c·h·w, 1, 1]`, in the row-major order of `c, h, w`.
     Flatten,
     /// A fully connected layer with bias.
@@ -120,9 +122,7 @@ impl Layer {
                 let [n, c, h, w] = a.dims();
                 a.reshape([n, c * h * w, 1, 1])
             }
-            Layer::Linear { weight, bias, .. } => {
-                linear(a, weight.clone(), Some(bias.clone()))
-            }
+            Layer::Linear { weight, bias, .. } => linear(a, weight.clone(), Some(bias.clone())),
         }
     }
 
@@ -203,11 +203,19 @@ impl Network {
         for layer in &self.layers {
             match layer {
                 Layer::Conv { weight, bias, .. } => {
-                    out.push(weight.clone().reshape([weight.dims().iter().product::<usize>()]));
+                    out.push(
+                        weight
+                            .clone()
+                            .reshape([weight.dims().iter().product::<usize>()]),
+                    );
                     out.push(bias.clone());
                 }
                 Layer::Linear { weight, bias, .. } => {
-                    out.push(weight.clone().reshape([weight.dims().iter().product::<usize>()]));
+                    out.push(
+                        weight
+                            .clone()
+                            .reshape([weight.dims().iter().product::<usize>()]),
+                    );
                     out.push(bias.clone());
                 }
                 _ => {}
@@ -239,7 +247,10 @@ impl Network {
                 )));
             }
             let len = p.values.len();
-            flat.push(Tensor::from_data(TensorData::new(p.values.clone(), [len]), device));
+            flat.push(Tensor::from_data(
+                TensorData::new(p.values.clone(), [len]),
+                device,
+            ));
         }
         Self::from_flat(&flat)
     }
@@ -266,6 +277,63 @@ impl Network {
             acts.push(next);
         }
         acts
+    }
+
+    /// The same network with its fully connected layers as convolutions (the seed's form for
+    /// LRP): the first FC layer after a `C×H×W` map becomes a conv with an `H×W` kernel, later
+    /// ones 1×1 convs. Every layer's input is then a spatial map, so relevance can be shown
+    /// per layer at its own resolution. Gives the same scores.
+    pub fn fc_as_conv(&self, input: [usize; 3]) -> Self {
+        let [mut c, mut h, mut w] = input;
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            match layer {
+                Layer::Flatten => {}
+                Layer::Linear { name, weight, bias } => {
+                    // [in, out] with in = c·h·w in flatten order → [out, c, h, w].
+                    let out = weight.dims()[1];
+                    layers.push(Layer::Conv {
+                        name,
+                        weight: weight.clone().transpose().reshape([out, c, h, w]),
+                        bias: bias.clone(),
+                    });
+                    (c, h, w) = (out, 1, 1);
+                }
+                Layer::Conv { weight, .. } => {
+                    let [out, _, kh, kw] = weight.dims();
+                    (c, h, w) = (out, h + 1 - kh, w + 1 - kw);
+                    layers.push(layer.clone());
+                }
+                Layer::MaxPool { size } => {
+                    (h, w) = (h / size, w / size);
+                    layers.push(layer.clone());
+                }
+                Layer::Relu => layers.push(layer.clone()),
+            }
+        }
+        Self { layers }
+    }
+
+    /// A copy with every bias set to zero (LRP-0, z⁺ and zB conserve relevance exactly there).
+    pub fn without_biases(&self) -> Self {
+        let layers = self
+            .layers
+            .iter()
+            .map(|layer| match layer {
+                Layer::Conv { name, weight, bias } => Layer::Conv {
+                    name,
+                    weight: weight.clone(),
+                    bias: bias.zeros_like(),
+                },
+                Layer::Linear { name, weight, bias } => Layer::Linear {
+                    name,
+                    weight: weight.clone(),
+                    bias: bias.zeros_like(),
+                },
+                other => other.clone(),
+            })
+            .collect();
+        Self { layers }
     }
 
     /// Moves the weights to `device`.

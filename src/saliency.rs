@@ -1,10 +1,10 @@
 //! Image-specific class saliency (paper §3) beside its two relatives (paper §4): the gradient,
 //! DeconvNet and guided backprop are the same walk back from `S_c`, differing only at ReLU.
 
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::Error;
-use crate::model::{CLASSES, Network};
+use crate::model::Network;
 use crate::walk::{Composite, ReluRule, walk};
 
 /// The three backward-rule methods of the paper's sections 3 and 4.
@@ -54,13 +54,23 @@ impl Method {
     }
 }
 
-/// The one-hot start signal `∂S_c/∂S`, `[n, 10, 1, 1]`, for a batch of `n`.
-pub fn one_hot(n: usize, class: usize, device: &burn::tensor::Device) -> Tensor<4> {
-    let mut v = vec![0f32; n * CLASSES];
-    for row in 0..n {
-        v[row * CLASSES + class] = 1.0;
+/// The one-hot start signal `∂S_c/∂S`, shaped like the network's output `[n, classes, 1, 1]`.
+pub fn one_hot(output: [usize; 4], class: usize, device: &Device) -> Result<Tensor<4>, Error> {
+    let [n, classes, _, _] = output;
+    if class >= classes {
+        return Err(Error::argument(
+            "class",
+            format!("the network has {classes} classes, got {class}"),
+        ));
     }
-    Tensor::from_data(TensorData::new(v, [n, CLASSES, 1, 1]), device)
+    let mut v = vec![0f32; n * classes];
+    for row in 0..n {
+        v[row * classes + class] = 1.0;
+    }
+    Ok(Tensor::from_data(
+        TensorData::new(v, [n, classes, 1, 1]),
+        device,
+    ))
 }
 
 /// The signed map at the input, `[n, 1, 28, 28]`: for `Gradient` this is `∂S_c/∂x`.
@@ -71,8 +81,8 @@ pub fn signed(
     class: usize,
     method: Method,
 ) -> Result<Tensor<4>, Error> {
-    let n = acts[0].dims()[0];
-    let top = one_hot(n, class, &acts[0].device());
+    let out = &acts[acts.len() - 1];
+    let top = one_hot(out.dims(), class, &out.device())?;
     let signals = walk(net, acts, top, &method.composite(net))?;
     Ok(signals[0].clone())
 }

@@ -4,7 +4,7 @@
 //! linear step is a sum of terms, each a modified input times the transpose of the layer with
 //! modified parameters, around one normalisation.
 
-use burn::tensor::ops::{ConvTransposeOptions, MaxPoolOptions};
+use burn::tensor::ops::{AvgPoolOptions, ConvTransposeOptions, MaxPoolOptions};
 use burn::tensor::{Tensor, module};
 
 use crate::Error;
@@ -178,7 +178,7 @@ fn pool_step(a: Tensor<4>, g: Tensor<4>, size: usize, rule: PoolRule) -> Tensor<
         }
         PoolRule::Proportional => {
             // z = avg(a); s = R / z; R_in = a ⊙ avgᵀ(s) = a·R / Σ_window a.
-            let z = module::avg_pool2d(a.clone(), [size; 2], [size; 2], [0, 0], true, false);
+            let z = module::avg_pool2d(a.clone(), AvgPoolOptions::new([size; 2]));
             let s = g / stabilise(z, 0.0);
             let c = module::avg_pool2d_backward(
                 a.clone(),
@@ -196,7 +196,12 @@ fn pool_step(a: Tensor<4>, g: Tensor<4>, size: usize, rule: PoolRule) -> Tensor<
 
 /// `z + ε·sign(z)` with sign(0) = +1, plus a tiny stabiliser so that `R / z` stays finite.
 fn stabilise(z: Tensor<4>, epsilon: f32) -> Tensor<4> {
-    let sign = z.clone().greater_equal_elem(0.0).float().mul_scalar(2.0).sub_scalar(1.0);
+    let sign = z
+        .clone()
+        .greater_equal_elem(0.0)
+        .float()
+        .mul_scalar(2.0)
+        .sub_scalar(1.0);
     z + sign.mul_scalar(epsilon + STABILISER)
 }
 
@@ -218,7 +223,11 @@ fn linear_step(layer: &Layer, a: Tensor<4>, g: Tensor<4>, rule: &LinearRule) -> 
 }
 
 fn propagate(layer: &Layer, a: Tensor<4>, r: Tensor<4>, p: &Propagation) -> Tensor<4> {
-    let inputs: Vec<Tensor<4>> = p.terms.iter().map(|t| modify_input(a.clone(), t.input)).collect();
+    let inputs: Vec<Tensor<4>> = p
+        .terms
+        .iter()
+        .map(|t| modify_input(a.clone(), t.input))
+        .collect();
     let mut z: Option<Tensor<4>> = p.bias.map(|b| forward_bias(layer, b, r.dims()));
     for (t, x) in p.terms.iter().zip(&inputs) {
         let zt = forward(layer, t.param, x.clone()).mul_scalar(t.coefficient);
@@ -294,7 +303,9 @@ fn transpose(layer: &Layer, param: Param, s: Tensor<4>) -> Tensor<4> {
             let [n, f, _, _] = s.dims();
             let w = modify(weight.clone(), param);
             let inputs = w.dims()[0];
-            s.reshape([n, f]).matmul(w.transpose()).reshape([n, inputs, 1, 1])
+            s.reshape([n, f])
+                .matmul(w.transpose())
+                .reshape([n, inputs, 1, 1])
         }
         _ => unreachable!("only conv and linear layers have parameters"),
     }

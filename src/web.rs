@@ -2,19 +2,21 @@
 //! lives here. Every export returns a `Result` (a JS `Error` on bad input), because a Rust panic
 //! inside wasm kills the instance for good.
 
-use std::rc::Rc;
-#[cfg(feature = "webgpu")]
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use burn::tensor::{Device, Tensor};
 use js_sys::{Array, Float32Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
+use crate::class_model::{self, Ascent, Objective, Options as ClassOptions};
 use crate::colormap::{self, Colormap};
 use crate::data::{self, Digits};
-use crate::model::Network;
+use crate::lrp::{self, Rule, Rules};
+use crate::model::{Network, SIDE};
 use crate::saliency::{self, Method};
+use crate::walk::PoolRule;
 use crate::{Error, backend};
 
 /// How long `auto` waits for a WebGPU device and its warm-up before it settles for the CPU.
@@ -37,6 +39,47 @@ export interface Prediction {
   logits: Float32Array;
   /** argmax of the scores. */
   predicted: number;
+}
+/** One layer of `relevance`: the relevance entering it, summed over channels. */
+export interface LayerRelevance {
+  name: string;
+  width: number;
+  height: number;
+  /** width × height values. */
+  map: Float32Array;
+  /** Per channel, channel-major: channels × height × width. */
+  channels: Float32Array;
+  /** Σ R at this layer. */
+  total: number;
+}
+/** The result of `relevance`. */
+export interface RelevanceResult {
+  class: number;
+  /** S_c(x), the relevance LRP starts from. */
+  score: number;
+  /** conv1 (the pixels), conv2, fc1, fc2. */
+  layers: LayerRelevance[];
+}
+/** Options of `classModel`; every field is optional. */
+export interface ClassModelOptions {
+  objective?: "score" | "log_prob";
+  lambda?: number;
+  step?: number;
+  start?: "noise" | "mean" | "dataset";
+  index?: number;
+  seed?: number;
+  clip?: boolean;
+  jitter?: number;
+  blurEvery?: number;
+  totalVariation?: number;
+}
+/** Where a class model visualisation stands. */
+export interface ClassModelState {
+  image: Float32Array;
+  objective: number;
+  score: number;
+  probability: number;
+  steps: number;
 }
 /** Labelled held-out digits: `pixels` holds `labels.length` images of 784 bytes (value/255). */
 export interface HeldoutDigits {
@@ -76,6 +119,8 @@ fn run_constructors_once() {
 struct Inner {
     device: Device,
     network: Network,
+    /// The same network with FC layers as convolutions, for LRP's per-layer maps.
+    converted: Network,
 }
 
 /// The network on one backend. Make it with `DeepInside.create(backend)`.
@@ -92,8 +137,13 @@ impl DeepInside {
         run_constructors_once();
         let (device, name, reason) = choose(backend).await?;
         let network = Network::from_bytes(data::MNIST_WEIGHTS, &device)?;
+        let converted = network.fc_as_conv([1, SIDE, SIDE]);
         Ok(DeepInside {
-            inner: Rc::new(Inner { device, network }),
+            inner: Rc::new(Inner {
+                device,
+                network,
+                converted,
+            }),
             backend: name.into(),
             reason,
         })
@@ -180,6 +230,75 @@ impl DeepInside {
         })
     }
 
+    /// LRP for `class`: the relevance entering each layer (conv1 = the pixels, conv2, fc1,
+    /// fc2), summed over channels at the layer's resolution, with `Σ R` per layer and `S_c(x)`.
+    /// `composite`: "recommended", "epsilon", "zplus", "alpha2beta1", or four rule names for
+    /// conv1, conv2, fc1, fc2 (zero, epsilon, gamma, zplus, alpha2beta1, zbox, wsquare, flat;
+    /// ε = γ = 0.25). `pool`: "max" (winner takes all, default) or "proportional".
+    #[wasm_bindgen(unchecked_return_type = "Promise<RelevanceResult>")]
+    pub fn relevance(
+        &self,
+        pixels: &[f32],
+        class: i32,
+        #[wasm_bindgen(unchecked_param_type = "string | string[]")] composite: JsValue,
+        pool: Option<String>,
+    ) -> Promise {
+        let pixels = pixels.to_vec();
+        let rules = rules(&composite, pool.as_deref());
+        self.spawn(move |inner| async move {
+            let rules = rules?;
+            let class = data::check_class("class", class.into())?;
+            let x = data::image_tensor(&pixels, &inner.device)?;
+            let r = lrp::relevance(&inner.converted, x, class, &rules)?;
+            let scores = read(r.scores).await?;
+            let out = Object::new();
+            set(&out, "class", &JsValue::from(class as u32));
+            set(&out, "score", &JsValue::from(scores[class]));
+            let layers = Array::new();
+            for layer in r.layers {
+                let [_, channels, h, w] = layer.full.dims();
+                let full = read(layer.full).await?;
+                let o = Object::new();
+                set(&o, "name", &JsValue::from_str(layer.name));
+                set(&o, "width", &JsValue::from(w as u32));
+                set(&o, "height", &JsValue::from(h as u32));
+                set(&o, "total", &JsValue::from(full.iter().sum::<f32>()));
+                let map: Vec<f32> = (0..h * w)
+                    .map(|i| (0..channels).map(|c| full[c * h * w + i]).sum())
+                    .collect();
+                set(&o, "map", &Float32Array::from(&map[..]));
+                set(&o, "channels", &Float32Array::from(&full[..]));
+                layers.push(&o);
+            }
+            set(&out, "layers", &layers);
+            Ok(out.into())
+        })
+    }
+
+    /// Starts a class model visualisation (gradient ascent on the input) for `class`.
+    /// `options` (all optional): objective ("score" | "log_prob"), lambda, step, start
+    /// ("noise" | "mean" | "dataset"), index (held-out digit for "dataset"), seed, clip,
+    /// jitter (pixels), blurEvery (steps), totalVariation.
+    #[wasm_bindgen(js_name = classModel)]
+    pub fn class_model(
+        &self,
+        class: i32,
+        #[wasm_bindgen(unchecked_param_type = "ClassModelOptions | undefined")] options: JsValue,
+    ) -> Result<ClassModel, JsValue> {
+        let options = class_model_options(&options)?;
+        let ascent = Ascent::new(
+            &self.inner.network,
+            class.into(),
+            options.clone(),
+            &self.inner.device,
+        )?;
+        Ok(ClassModel {
+            ascent: Rc::new(RefCell::new(ascent)),
+            options,
+            class: class as usize,
+        })
+    }
+
     fn maps(&self, pixels: &[f32], class: i32, method: String, magnitude: bool) -> Promise {
         let pixels = pixels.to_vec();
         self.spawn(move |inner| async move {
@@ -191,6 +310,174 @@ impl DeepInside {
             Ok(Float32Array::from(&map[..]).into())
         })
     }
+}
+
+/// A running class model visualisation; `step(n)` advances it.
+#[wasm_bindgen]
+pub struct ClassModel {
+    ascent: Rc<RefCell<Ascent>>,
+    options: ClassOptions,
+    class: usize,
+}
+
+#[wasm_bindgen]
+impl ClassModel {
+    /// Takes `n` (0..=10000) ascent steps; resolves to the image (784 values, not clipped
+    /// unless `clip`), the objective, S_c, p(c|x) and the step count.
+    #[wasm_bindgen(unchecked_return_type = "Promise<ClassModelState>")]
+    pub fn step(&self, n: i32) -> Promise {
+        let ascent = self.ascent.clone();
+        let options = self.options.clone();
+        let class = self.class;
+        future_to_promise(async move {
+            if !(0..=10_000).contains(&n) {
+                return Err(
+                    Error::argument("n", format!("steps must be 0..=10000, got {n}")).into(),
+                );
+            }
+            // The borrow ends before the first await, so a second call cannot collide with it.
+            let state = ascent.borrow_mut().step(n as usize);
+            let x = read(state.x).await?;
+            let scores = read(state.scores).await?;
+            let out = Object::new();
+            set(
+                &out,
+                "objective",
+                &JsValue::from(class_model::objective(&options, class, &scores, &x)),
+            );
+            set(&out, "score", &JsValue::from(scores[class]));
+            set(
+                &out,
+                "probability",
+                &JsValue::from(data::softmax(&scores)[class]),
+            );
+            set(&out, "steps", &JsValue::from(state.steps as u32));
+            set(&out, "image", &Float32Array::from(&x[..]));
+            Ok(out.into())
+        })
+    }
+}
+
+fn option(options: &JsValue, key: &str) -> JsValue {
+    if options.is_object() {
+        get(options, key)
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+fn number_option(options: &JsValue, key: &str) -> Result<Option<f64>, Error> {
+    let v = option(options, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(n) if n.is_finite() => Ok(Some(n)),
+        _ => Err(Error::argument(
+            &format!("options.{key}"),
+            format!("must be a finite number, got {v:?}"),
+        )),
+    }
+}
+
+fn count_option(options: &JsValue, key: &str, default: usize) -> Result<usize, Error> {
+    match number_option(options, key)? {
+        None => Ok(default),
+        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 1e6 => Ok(n as usize),
+        Some(n) => Err(Error::argument(
+            &format!("options.{key}"),
+            format!("must be a whole number ≥ 0, got {n}"),
+        )),
+    }
+}
+
+fn class_model_options(o: &JsValue) -> Result<ClassOptions, Error> {
+    if !(o.is_undefined() || o.is_null() || o.is_object()) {
+        return Err(Error::argument("options", "must be an object"));
+    }
+    let defaults = ClassOptions::default();
+    let text = |key: &str, default: &str| -> Result<String, Error> {
+        let v = option(o, key);
+        if v.is_undefined() || v.is_null() {
+            return Ok(default.into());
+        }
+        v.as_string()
+            .ok_or_else(|| Error::argument(&format!("options.{key}"), "must be a string"))
+    };
+    let objective = match text("objective", "score")?.as_str() {
+        "score" => Objective::Score,
+        "log_prob" => Objective::LogProb,
+        other => {
+            return Err(Error::argument(
+                "options.objective",
+                format!("expected \"score\" or \"log_prob\", got {other:?}"),
+            ));
+        }
+    };
+    let seed = count_option(o, "seed", 0)? as u64;
+    let index = number_option(o, "index")?.map(|i| i as i64);
+    let clip = option(o, "clip");
+    let options = ClassOptions {
+        objective,
+        lambda: number_option(o, "lambda")?.map_or(defaults.lambda, |v| v as f32),
+        step: number_option(o, "step")?.map_or(defaults.step, |v| v as f32),
+        start: class_model::start(&text("start", "noise")?, index, seed)?,
+        seed,
+        clip: clip.as_bool().unwrap_or(false),
+        jitter: count_option(o, "jitter", 0)?,
+        blur_every: count_option(o, "blurEvery", 0)?,
+        total_variation: number_option(o, "totalVariation")?.map_or(0.0, |v| v as f32),
+    };
+    if !(clip.is_undefined() || clip.is_null() || clip.as_bool().is_some()) {
+        return Err(Error::argument("options.clip", "must be true or false"));
+    }
+    options.check()?;
+    Ok(options)
+}
+
+fn rules(composite: &JsValue, pool: Option<&str>) -> Result<Rules, Error> {
+    let mut rules = if let Some(name) = composite.as_string() {
+        Rules::preset(&name)?
+    } else if let Some(list) = composite.dyn_ref::<Array>() {
+        if list.length() != 4 {
+            return Err(Error::argument(
+                "composite",
+                format!(
+                    "a custom composite names 4 rules (conv1, conv2, fc1, fc2), got {}",
+                    list.length()
+                ),
+            ));
+        }
+        let layers = list
+            .iter()
+            .map(|v| {
+                let name = v
+                    .as_string()
+                    .ok_or_else(|| Error::argument("composite", "rule names must be strings"))?;
+                Rule::parse(&name, 0.25, 0.25)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Rules {
+            layers,
+            pool: PoolRule::WinnerTakeAll,
+        }
+    } else {
+        return Err(Error::argument(
+            "composite",
+            "must be a preset name or an array of 4 rule names",
+        ));
+    };
+    rules.pool = match pool.unwrap_or("max") {
+        "max" => PoolRule::WinnerTakeAll,
+        "proportional" => PoolRule::Proportional,
+        other => {
+            return Err(Error::argument(
+                "pool",
+                format!("expected \"max\" or \"proportional\", got {other:?}"),
+            ));
+        }
+    };
+    Ok(rules)
 }
 
 /// Localisation from a saliency map (28×28): the pixels above `quantile` (0.95 keeps the top
@@ -220,7 +507,10 @@ fn colour_limit(map: &[f32], limit: Option<f32>) -> Result<f32, Error> {
     match limit {
         None => Ok(Colormap::auto_limit(map)),
         Some(l) if l.is_finite() && l > 0.0 => Ok(l),
-        Some(l) => Err(Error::argument("limit", format!("must be a positive number, got {l}"))),
+        Some(l) => Err(Error::argument(
+            "limit",
+            format!("must be a positive number, got {l}"),
+        )),
     }
 }
 
@@ -292,7 +582,11 @@ fn prediction(logits: &[f32]) -> Object {
     let probabilities = data::softmax(logits);
     let predicted = argmax(logits);
     let out = Object::new();
-    set(&out, "probabilities", &Float32Array::from(&probabilities[..]));
+    set(
+        &out,
+        "probabilities",
+        &Float32Array::from(&probabilities[..]),
+    );
     set(&out, "logits", &Float32Array::from(logits));
     set(&out, "predicted", &JsValue::from(predicted as u32));
     out
@@ -326,7 +620,11 @@ fn navigator_gpu() -> Option<JsValue> {
 /// Settles the backend: (device, name, reason).
 async fn choose(requested: &str) -> Result<(Device, &'static str, String), Error> {
     match requested {
-        "cpu" => Ok((backend::cpu(), "cpu", "the CPU backend was requested".into())),
+        "cpu" => Ok((
+            backend::cpu(),
+            "cpu",
+            "the CPU backend was requested".into(),
+        )),
         "webgpu" => webgpu(false).await.map(|(d, why)| (d, "webgpu", why)),
         "auto" => match webgpu(true).await {
             Ok((device, why)) => Ok((device, "webgpu", why)),
@@ -372,7 +670,10 @@ async fn webgpu(hardware_only: bool) -> Result<(Device, String), Error> {
     }
     if let Some(device) = WEBGPU.with(|d| d.borrow().clone()) {
         let how = if fallback { "software" } else { "hardware" };
-        return Ok((device, format!("WebGPU on a {how} adapter ({})", describe.trim())));
+        return Ok((
+            device,
+            format!("WebGPU on a {how} adapter ({})", describe.trim()),
+        ));
     }
     let slot: Rc<RefCell<Option<Device>>> = Rc::default();
     let filled = slot.clone();
@@ -387,7 +688,9 @@ async fn webgpu(hardware_only: bool) -> Result<(Device, String), Error> {
     let timeout = Promise::new(&mut |resolve, _| {
         let global = js_sys::global();
         let _ = match global.dyn_ref::<web_sys::WorkerGlobalScope>() {
-            Some(w) => w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, WEBGPU_TIMEOUT_MS),
+            Some(w) => {
+                w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, WEBGPU_TIMEOUT_MS)
+            }
             None => global
                 .unchecked_ref::<web_sys::Window>()
                 .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, WEBGPU_TIMEOUT_MS),
@@ -415,7 +718,10 @@ async fn webgpu(hardware_only: bool) -> Result<(Device, String), Error> {
         .ok_or_else(|| Error("WebGPU device missing after start-up".into()))?;
     WEBGPU.with(|d| *d.borrow_mut() = Some(device.clone()));
     let how = if fallback { "software" } else { "hardware" };
-    Ok((device, format!("WebGPU on a {how} adapter ({})", describe.trim())))
+    Ok((
+        device,
+        format!("WebGPU on a {how} adapter ({})", describe.trim()),
+    ))
 }
 
 #[cfg(not(feature = "webgpu"))]

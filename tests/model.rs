@@ -33,7 +33,9 @@ fn held_out_accuracy_is_at_least_98_percent() {
         .chunks_exact(CLASSES)
         .zip(&digits.labels)
         .filter(|(row, label)| {
-            let best = (0..CLASSES).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap();
+            let best = (0..CLASSES)
+                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                .unwrap();
             best == usize::from(**label)
         })
         .count();
@@ -92,13 +94,28 @@ fn bad_files_and_inputs_are_errors_not_panics() {
         shape: vec![2, 2],
         values: vec![0.0; 4],
     }]);
-    assert!(Network::from_bytes(&other, &device).unwrap_err().0.contains("tensors"));
+    assert!(
+        Network::from_bytes(&other, &device)
+            .unwrap_err()
+            .0
+            .contains("tensors")
+    );
     assert!(Digits::decode(b"DID1\x01\x00\x00\x00").is_err());
 
-    assert!(check_image("pixels", &[0.0; 783]).unwrap_err().0.contains("pixels"));
+    assert!(
+        check_image("pixels", &[0.0; 783])
+            .unwrap_err()
+            .0
+            .contains("pixels")
+    );
     let mut nan = vec![0.0; PIXELS];
     nan[7] = f32::NAN;
-    assert!(check_image("pixels", &nan).unwrap_err().0.contains("index 7"));
+    assert!(
+        check_image("pixels", &nan)
+            .unwrap_err()
+            .0
+            .contains("index 7")
+    );
     nan[7] = 1e30;
     assert!(check_image("pixels", &nan).is_err());
     assert!(check_class("class", 10).is_err());

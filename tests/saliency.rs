@@ -4,7 +4,7 @@
 
 mod common;
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{DType, Device, FloatDType, Tensor, TensorData};
 use common::*;
 use deep_inside::localise::{BoundingBox, localise};
 use deep_inside::model::{CLASSES, Layer, Network, PIXELS};
@@ -24,17 +24,56 @@ fn walk_gradient_equals_autodiff_for_every_class() {
     let device = cpu();
     let net = trained(&device);
     let digits = heldout();
-    let images: Vec<f32> = [0, 137, 402, 777, 999].iter().flat_map(|&i| digits.image(i)).collect();
+    let images: Vec<f32> = [0, 137, 402, 777, 999]
+        .iter()
+        .flat_map(|&i| digits.image(i))
+        .collect();
     let x = image(&images, &device);
     let acts = net.trace(x.clone());
     for class in 0..CLASSES {
         let walked = values(signed(&net, &acts, class, Method::Gradient).unwrap());
         let reference = autodiff_gradient(&net, x.clone(), class);
-        for (k, (a, b)) in walked.chunks(PIXELS).zip(reference.chunks(PIXELS)).enumerate() {
+        for (k, (a, b)) in walked
+            .chunks(PIXELS)
+            .zip(reference.chunks(PIXELS))
+            .enumerate()
+        {
             let err = relative_error(a, b);
-            assert!(err <= 1e-5, "class {class}, image {k}: relative error {err}");
+            assert!(
+                err <= 1e-5,
+                "class {class}, image {k}: relative error {err}"
+            );
         }
     }
+}
+
+fn values64<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data()
+        .try_into_vec_as::<f64>()
+        .expect("numeric tensor")
+}
+
+/// The network in f64, so that finite differences are not swamped by f32 rounding.
+fn in_f64(net: &Network) -> Network {
+    let f64 = |t: Tensor<1>| t.cast(FloatDType::F64);
+    let layers = net
+        .layers
+        .iter()
+        .map(|l| match l {
+            Layer::Conv { name, weight, bias } => Layer::Conv {
+                name,
+                weight: weight.clone().cast(FloatDType::F64),
+                bias: f64(bias.clone()),
+            },
+            Layer::Linear { name, weight, bias } => Layer::Linear {
+                name,
+                weight: weight.clone().cast(FloatDType::F64),
+                bias: f64(bias.clone()),
+            },
+            other => other.clone(),
+        })
+        .collect();
+    Network { layers }
 }
 
 /// Which side of zero every ReLU input is, and where every max-pool's maximum is: the
@@ -46,7 +85,7 @@ fn patterns(net: &Network, x: Tensor<4>) -> Vec<Vec<u8>> {
     for (layer, a) in net.layers.iter().zip(&acts) {
         match layer {
             Layer::Relu => {
-                let v = values(a.clone());
+                let v = values64(a.clone());
                 let per = v.len() / n;
                 for (k, chunk) in v.chunks(per).enumerate() {
                     out[k].extend(chunk.iter().map(|&x| (x > 0.0) as u8));
@@ -54,7 +93,7 @@ fn patterns(net: &Network, x: Tensor<4>) -> Vec<Vec<u8>> {
             }
             Layer::MaxPool { size } => {
                 let [_, c, h, w] = a.dims();
-                let v = values(a.clone());
+                let v = values64(a.clone());
                 for k in 0..n {
                     for ch in 0..c {
                         for y in (0..h).step_by(*size) {
@@ -62,7 +101,7 @@ fn patterns(net: &Network, x: Tensor<4>) -> Vec<Vec<u8>> {
                                 let at = |dy: usize, dx: usize| {
                                     v[((k * c + ch) * h + y + dy) * w + x + dx]
                                 };
-                                let mut best = (0, f32::NEG_INFINITY);
+                                let mut best = (0, f64::NEG_INFINITY);
                                 for i in 0..size * size {
                                     let val = at(i / size, i % size);
                                     if val > best.1 {
@@ -85,26 +124,39 @@ fn patterns(net: &Network, x: Tensor<4>) -> Vec<Vec<u8>> {
 fn central_differences_agree_where_the_pattern_is_stable() {
     let device = cpu();
     let net = trained(&device);
+    let wide = in_f64(&net);
     let digits = heldout();
-    let h = 1e-2f32;
+    let h = 1e-3f64;
     let mut checked = 0;
     for &(index, class) in &[(3usize, None), (250, Some(4usize)), (640, None)] {
         let x0 = digits.image(index);
         let class = class.unwrap_or(usize::from(digits.labels[index]));
-        let gradient = values(signed(&net, &net.trace(image(&x0, &device)), class, Method::Gradient).unwrap());
+        let gradient = values(
+            signed(
+                &net,
+                &net.trace(image(&x0, &device)),
+                class,
+                Method::Gradient,
+            )
+            .unwrap(),
+        );
         let scale = gradient.iter().fold(0f32, |m, g| m.max(g.abs()));
-        // x, then x ± h·e_i for every pixel, in one batch.
-        let mut batch = x0.clone();
+        // x, then x ± h·e_i for every pixel, in one f64 batch.
+        let mut batch: Vec<f64> = x0.iter().map(|&v| f64::from(v)).collect();
         for i in 0..PIXELS {
             for sign in [1.0, -1.0] {
-                let mut x = x0.clone();
+                let mut x: Vec<f64> = x0.iter().map(|&v| f64::from(v)).collect();
                 x[i] += sign * h;
                 batch.extend(x);
             }
         }
-        let x = image(&batch, &device);
-        let scores = values(net.forward(x.clone()));
-        let pattern = patterns(&net, x);
+        let n = batch.len() / PIXELS;
+        let x = Tensor::<4>::from_data(
+            TensorData::new(batch, [n, 1, 28, 28]),
+            (&device, DType::F64),
+        );
+        let scores = values64(wide.forward(x.clone()));
+        let pattern = patterns(&wide, x);
         for i in 0..PIXELS {
             let (plus, minus) = (1 + 2 * i, 2 + 2 * i);
             // Only where the ReLU and max-pool pattern is the same at x − h, x and x + h, and
@@ -116,8 +168,12 @@ fn central_differences_agree_where_the_pattern_is_stable() {
                 continue;
             }
             let fd = (scores[plus * CLASSES + class] - scores[minus * CLASSES + class]) / (2.0 * h);
-            let err = (fd - gradient[i]).abs() / gradient[i].abs();
-            assert!(err <= 1e-2, "digit {index} class {class} pixel {i}: fd {fd} vs {}", gradient[i]);
+            let err = (fd - f64::from(gradient[i])).abs() / f64::from(gradient[i].abs());
+            assert!(
+                err <= 1e-2,
+                "digit {index} class {class} pixel {i}: fd {fd} vs {}",
+                gradient[i]
+            );
             checked += 1;
         }
     }
@@ -159,7 +215,9 @@ fn each_relu_rule_on_a_hand_worked_network() {
     let acts = net.trace(x);
     assert_eq!(values(acts[1].clone()), [3., 1., -1.]);
     let top = Tensor::<4>::from_data(TensorData::new(vec![1f32, 0.], [1, 2, 1, 1]), &device);
-    let run = |relu| values(walk(&net, &acts, top.clone(), &Composite::backprop(relu, 2)).unwrap()[0].clone());
+    let run = |relu| {
+        values(walk(&net, &acts, top.clone(), &Composite::backprop(relu, 2)).unwrap()[0].clone())
+    };
     // gradient: g·[1,1,0] = [1,−2,0];  W1·that = [1+2+0, 1−2−0] = [3, −1]
     assert_eq!(run(ReluRule::Gradient), [3., -1.]);
     // DeconvNet: g·1[g>0] = [1,0,3];  W1·that = [1+0+6, 1+0−3] = [7, −2]
@@ -182,7 +240,10 @@ fn conv_and_max_pool_steps_are_the_same_for_all_three_methods() {
         layers: vec![
             Layer::Conv {
                 name: "conv",
-                weight: Tensor::from_data(TensorData::new(vec![1f32, -1., 2., 1.], [1, 1, 2, 2]), &device),
+                weight: Tensor::from_data(
+                    TensorData::new(vec![1f32, -1., 2., 1.], [1, 1, 2, 2]),
+                    &device,
+                ),
                 bias: tensor1(&[0.], &device),
             },
             Layer::Relu,
@@ -204,15 +265,28 @@ fn conv_and_max_pool_steps_are_the_same_for_all_three_methods() {
     assert_eq!(values(acts[1].clone()), [0., 7., 3., -1.]);
     let expected = [0., 2., -2., 0., 4., 2., 0., 0., 0.];
     for method in Method::ALL {
-        assert_eq!(values(signed(&net, &acts, 0, method).unwrap()), expected, "{method:?}");
+        assert_eq!(
+            values(signed(&net, &acts, 0, method).unwrap()),
+            expected,
+            "{method:?}"
+        );
     }
     // A negative signal at the ReLU: the gradient passes it (a > 0), the other two stop it.
     let net = net_with(-2.0);
     let acts = net.trace(x);
     let negated: Vec<f32> = expected.iter().map(|v| -v).collect();
-    assert_eq!(values(signed(&net, &acts, 0, Method::Gradient).unwrap()), negated);
-    assert_eq!(values(signed(&net, &acts, 0, Method::Deconvnet).unwrap()), [0.; 9]);
-    assert_eq!(values(signed(&net, &acts, 0, Method::Guided).unwrap()), [0.; 9]);
+    assert_eq!(
+        values(signed(&net, &acts, 0, Method::Gradient).unwrap()),
+        negated
+    );
+    assert_eq!(
+        values(signed(&net, &acts, 0, Method::Deconvnet).unwrap()),
+        [0.; 9]
+    );
+    assert_eq!(
+        values(signed(&net, &acts, 0, Method::Guided).unwrap()),
+        [0.; 9]
+    );
 }
 
 #[test]
@@ -225,7 +299,10 @@ fn saliency_is_the_magnitude_and_differs_by_class() {
     let g3 = values(signed(&net, &net.trace(x.clone()), 3, Method::Gradient).unwrap());
     assert!(m3.iter().zip(&g3).all(|(m, g)| *m == g.abs()));
     let m5 = values(saliency(&net, x, 5, Method::Gradient).unwrap());
-    assert!(relative_error(&m3, &m5) > 0.1, "class 3 and 5 maps should differ");
+    assert!(
+        relative_error(&m3, &m5) > 0.1,
+        "class 3 and 5 maps should differ"
+    );
     assert!(Method::parse("guided").is_ok());
     assert!(Method::parse("lrp").unwrap_err().0.contains("method"));
 }
@@ -240,7 +317,15 @@ fn localisation_of_a_real_saliency_map_lies_on_the_digit() {
     let map = values(saliency(&net, image(&x0, &device), class, Method::Gradient).unwrap());
     let l = localise(&map, 28, 28, 0.95).unwrap();
     let selected = l.mask.iter().filter(|m| **m).count();
-    assert!((30..=40).contains(&selected), "{selected} pixels above the 95% quantile");
-    let BoundingBox { x, y, width, height } = l.bbox.unwrap();
+    assert!(
+        (30..=40).contains(&selected),
+        "{selected} pixels above the 95% quantile"
+    );
+    let BoundingBox {
+        x,
+        y,
+        width,
+        height,
+    } = l.bbox.unwrap();
     assert!(x + width <= 28 && y + height <= 28 && width * height > 0);
 }

@@ -23,7 +23,9 @@ fn field(v: &JsValue, key: &str) -> JsValue {
 }
 
 fn floats(v: JsValue) -> Vec<f32> {
-    v.dyn_into::<Float32Array>().expect("a Float32Array").to_vec()
+    v.dyn_into::<Float32Array>()
+        .expect("a Float32Array")
+        .to_vec()
 }
 
 async fn settle(p: js_sys::Promise) -> Result<JsValue, String> {
@@ -47,7 +49,10 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 async fn cpu_predict_equals_the_native_result() {
     let api = DeepInside::open("cpu").await.unwrap();
     assert_eq!(api.backend(), "cpu");
-    let native: Vec<f32> = NATIVE_LOGITS.split_whitespace().map(|v| v.parse().unwrap()).collect();
+    let native: Vec<f32> = NATIVE_LOGITS
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect();
     for i in 0..5 {
         let got = logits(&api, &digit(i)).await;
         let diff = max_abs_diff(&got, &native[i * 10..(i + 1) * 10]);
@@ -58,7 +63,9 @@ async fn cpu_predict_equals_the_native_result() {
 #[wasm_bindgen_test]
 async fn webgpu_predict_and_maps_equal_the_cpu() {
     let cpu = DeepInside::open("cpu").await.unwrap();
-    let gpu = DeepInside::open("webgpu").await.expect("WebGPU comes up (webdriver.json enables it)");
+    let gpu = DeepInside::open("webgpu")
+        .await
+        .expect("WebGPU comes up (webdriver.json enables it)");
     assert_eq!(gpu.backend(), "webgpu");
     for i in [0, 321, 654] {
         let x = digit(i);
@@ -66,8 +73,16 @@ async fn webgpu_predict_and_maps_equal_the_cpu() {
         assert!(diff <= 1e-4, "digit {i} logits: {diff}");
         for method in ["gradient", "deconvnet", "guided"] {
             for class in [0, 7] {
-                let a = floats(settle(cpu.saliency(&x, class, method.into())).await.unwrap());
-                let b = floats(settle(gpu.saliency(&x, class, method.into())).await.unwrap());
+                let a = floats(
+                    settle(cpu.saliency(&x, class, method.into()))
+                        .await
+                        .unwrap(),
+                );
+                let b = floats(
+                    settle(gpu.saliency(&x, class, method.into()))
+                        .await
+                        .unwrap(),
+                );
                 let max = a.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-12);
                 let an: Vec<f32> = a.iter().map(|v| v / max).collect();
                 let bn: Vec<f32> = b.iter().map(|v| v / max).collect();
@@ -112,14 +127,32 @@ async fn invalid_input_gives_an_error_and_the_next_call_works() {
     assert!(short.contains("pixels") && short.contains("784"), "{short}");
     let mut nan = good.clone();
     nan[5] = f32::NAN;
-    assert!(settle(api.predict(&nan)).await.unwrap_err().contains("index 5"));
+    assert!(
+        settle(api.predict(&nan))
+            .await
+            .unwrap_err()
+            .contains("index 5")
+    );
     assert!(settle(api.predict(&[])).await.is_err());
-    let class = settle(api.saliency(&good, 10, "gradient".into())).await.unwrap_err();
+    let class = settle(api.saliency(&good, 10, "gradient".into()))
+        .await
+        .unwrap_err();
     assert!(class.contains("class"), "{class}");
-    let method = settle(api.saliency(&good, 3, "lrp".into())).await.unwrap_err();
+    let method = settle(api.saliency(&good, 3, "lrp".into()))
+        .await
+        .unwrap_err();
     assert!(method.contains("method"), "{method}");
-    assert!(settle(DeepInside::create("gpu".into())).await.unwrap_err().contains("backend"));
+    assert!(
+        settle(DeepInside::create("gpu".into()))
+            .await
+            .unwrap_err()
+            .contains("backend")
+    );
     assert!(localise(&good, 1.5).is_err());
 
-    assert_eq!(logits(&api, &good).await, before, "the instance still works, same result");
+    assert_eq!(
+        logits(&api, &good).await,
+        before,
+        "the instance still works, same result"
+    );
 }

@@ -55,23 +55,87 @@ async function tryWebGpu(mode) {
   return api;
 }
 
+// What the last analysis computed, so the threshold slider only re-runs the localisation.
+let last = null;
+let ascent = null;
+
+function gray(image) {
+  // Class model images are not clipped: show them normalised to their own range.
+  let lo = Infinity, hi = -Infinity;
+  for (const v of image) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  const span = hi - lo || 1;
+  const rgba = new Uint8ClampedArray(image.length * 4);
+  image.forEach((v, i) => {
+    const g = Math.round(255 * (v - lo) / span);
+    rgba.set([g, g, g, 255], 4 * i);
+  });
+  return { rgba, lo, hi };
+}
+
+function localisation(quantile) {
+  const w = anyBuild();
+  const l = w.localise(last.magnitude, quantile);
+  return { box: l.box, threshold: l.threshold, rgba: w.overlayRgba(last.pixels, Float32Array.from(l.component, (c, i) => c ? last.magnitude[i] : 0)) };
+}
+
+// Everything the page shows for one input, computed here so that the page only paints.
+async function analyse({ pixels, class: cls, composite, pool, quantile }) {
+  const w = anyBuild();
+  let t0 = performance.now();
+  const e = await api.explain(pixels, cls);
+  const explainMs = performance.now() - t0;
+  const magnitude = e.gradient.map(Math.abs);
+  last = { pixels, magnitude };
+  const methods = {};
+  for (const m of ['gradient', 'deconvnet', 'guided']) {
+    const magnitudeOf = e[m].map(Math.abs);
+    methods[m] = { rgba: w.mapToRgba(magnitudeOf, 'sequential'), max: Math.max(...magnitudeOf) };
+  }
+  t0 = performance.now();
+  const r = await api.relevance(pixels, e.class, composite, pool);
+  const lrpMs = performance.now() - t0;
+  const layers = r.layers.map((l) => {
+    let limit = 0;
+    for (const v of l.map) limit = Math.max(limit, Math.abs(v));
+    return { name: l.name, width: l.width, height: l.height, total: l.total, limit: limit || 1,
+             rgba: w.mapToRgba(l.map, 'diverging', limit || 1), values: l.name === 'fc2' ? l.map : undefined };
+  });
+  return {
+    prediction: { probabilities: e.probabilities, predicted: e.predicted, class: e.class, ms: explainMs },
+    saliency: { methods, signed: w.mapToRgba(e.gradient, 'diverging'), ms: explainMs, localisation: localisation(quantile) },
+    lrp: { layers, score: r.score, ms: lrpMs },
+  };
+}
+
+async function run(op, args) {
+  switch (op) {
+    case 'analyse': return analyse(args);
+    case 'localise': return last ? localisation(args.quantile) : null;
+    case 'toMnist': return anyBuild().toMnist(args.gray, args.width, args.height);
+    case 'heldout': return anyBuild().heldoutDigits();
+    case 'legend': return { sequential: anyBuild().mapToRgba(ramp(0, 1), 'sequential', 1), diverging: anyBuild().mapToRgba(ramp(-1, 1), 'diverging', 1) };
+    case 'classModelStart': ascent = api.classModel(args.class, args.options); return null;
+    case 'classModelStep': {
+      const s = await ascent.step(args.n);
+      return { ...s, ...gray(s.image) };
+    }
+    default: throw new Error(`unknown operation ${op}`);
+  }
+}
+
+function ramp(lo, hi) {
+  return Float32Array.from({ length: 64 }, (_, i) => lo + (hi - lo) * i / 63);
+}
+
 // A WebGPU failure mid-session (device lost, instance trapped) switches to the CPU.
 async function call(op, args) {
-  const run = (a) => {
-    switch (op) {
-      case 'predict': return a.predict(args.pixels);
-      case 'toMnist': return anyBuild().toMnist(args.gray, args.width, args.height);
-      case 'heldout': return anyBuild().heldoutDigits();
-      default: throw new Error(`unknown operation ${op}`);
-    }
-  };
   try {
-    return await run(api);
+    return await run(op, args);
   } catch (e) {
     const trapped = e instanceof WebAssembly.RuntimeError || /device|lost|backend/i.test(e.message);
     if (api !== cpuApi && trapped) {
       await useCpu(`WebGPU failed (${e.message}); switched to the CPU`);
-      return run(api);
+      return run(op, args);
     }
     throw e;
   }

@@ -141,7 +141,9 @@ fn initial_parameters(rng: &mut Rng, device: &Device) -> Vec<Tensor<1>> {
         };
         let bound = (6.0 / fan_in as f32).sqrt();
         let len: usize = w.iter().product();
-        let values: Vec<f32> = (0..len).map(|_| (rng.uniform() * 2.0 - 1.0) * bound).collect();
+        let values: Vec<f32> = (0..len)
+            .map(|_| (rng.uniform() * 2.0 - 1.0) * bound)
+            .collect();
         params.push(Tensor::from_data(TensorData::new(values, [len]), device));
         params.push(Tensor::zeros([b], device));
     }
@@ -172,8 +174,10 @@ impl Adam {
         let c1 = 1.0 - Self::B1.powi(self.t);
         let c2 = 1.0 - Self::B2.powi(self.t);
         for (i, g) in grads.into_iter().enumerate() {
-            self.m[i] = self.m[i].clone().mul_scalar(Self::B1) + g.clone().mul_scalar(1.0 - Self::B1);
-            self.v[i] = self.v[i].clone().mul_scalar(Self::B2) + (g.clone() * g).mul_scalar(1.0 - Self::B2);
+            self.m[i] =
+                self.m[i].clone().mul_scalar(Self::B1) + g.clone().mul_scalar(1.0 - Self::B1);
+            self.v[i] =
+                self.v[i].clone().mul_scalar(Self::B2) + (g.clone() * g).mul_scalar(1.0 - Self::B2);
             let update = self.m[i].clone().div_scalar(c1)
                 / (self.v[i].clone().div_scalar(c2).sqrt().add_scalar(1e-8));
             params[i] = params[i].clone() - update.mul_scalar(lr);
@@ -333,7 +337,12 @@ fn run() -> Result<(), String> {
     let weights: Vec<Parameter> = net
         .flat_parameters()
         .into_iter()
-        .zip(ARCHITECTURE.iter().filter_map(parameter_shapes).flat_map(|(w, b)| [w, vec![b]]))
+        .zip(
+            ARCHITECTURE
+                .iter()
+                .filter_map(parameter_shapes)
+                .flat_map(|(w, b)| [w, vec![b]]),
+        )
         .map(|(t, shape)| Parameter {
             shape,
             values: t.into_data().try_to_vec::<f32>().expect("f32 weights"),

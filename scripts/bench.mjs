@@ -1,0 +1,97 @@
+// The benchmark command: `node scripts/bench.mjs [--runs N] [--write]` (after scripts/build.sh).
+// Opens www/bench.html in headless Chromium (WebGPU through SwiftShader, a software adapter, so
+// WebGPU figures here prove correctness, not speed), prints a table of medians and p90s, then
+// measures the page itself: bytes downloaded before the first prediction, and the time from
+// navigation to it. With --write, the tables replace the "measured" section of BENCHMARKS.md.
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer } from './serve.mjs';
+
+const args = process.argv.slice(2);
+const runs = Number(args[args.indexOf('--runs') + 1] || 0) || 100;
+const write = args.includes('--write');
+
+const { server, url } = await startServer({ port: 0, csp: true });
+const profile = mkdtempSync(path.join(tmpdir(), 'deep-inside-bench-'));
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu', `--user-data-dir=${profile}`],
+});
+
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') console.error('console:', m.text()); });
+  await page.goto(`${url}www/bench.html?runs=${runs}`);
+  const results = await page.evaluate(() => window.results);
+
+  const ops = [['predict', 'predict'], ['gradient', 'saliency (gradient)'], ['deconvnet', 'DeconvNet'],
+    ['guided', 'guided backprop'], ['lrp', 'LRP, all layers'], ['classModelStep', 'class-model step'],
+    ['fullPanel', 'full panel (explain + LRP + localise)']];
+  const lines = ['| operation | CPU median | CPU p90 | WebGPU median | WebGPU p90 |', '|---|---|---|---|---|'];
+  const f = (s) => (s ? s.toFixed(2) : '–');
+  for (const [key, name] of ops) {
+    const c = results.cpu[key], g = results.webgpu?.[key];
+    lines.push(`| ${name} | ${f(c?.median)} | ${f(c?.p90)} | ${f(g?.median)} | ${f(g?.p90)} |`);
+  }
+  lines.push(`| 200 class-model steps | ${f(results.cpu.classModel200)} | | ${f(results.webgpu?.classModel200)} | |`);
+  lines.push(`| start: import + init + create | ${f(results.cpu.startMs)} | | ${f(results.webgpu?.startMs)} | |`);
+  const table = lines.join('\n');
+  const backends = `CPU: ${results.cpu.reason}; WebGPU: ${results.webgpu?.reason ?? results.webgpu?.error ?? 'not run'}`;
+
+  // The page: what it downloads before the first prediction, and how long that takes.
+  const page2 = await browser.newPage();
+  const fetched = new Map();
+  page2.on('requestfinished', (r) => {
+    const u = new URL(r.url());
+    if (u.origin === new URL(url).origin) fetched.set(u.pathname, performance.now());
+  });
+  const t0 = performance.now();
+  await page2.goto(url);
+  await page2.waitForFunction(() => document.getElementById('prediction').textContent !== '–', null, { timeout: 60000 });
+  const firstMs = await page2.evaluate(() => performance.now());
+  let raw = 0, gz = 0;
+  const files = [];
+  for (const p of fetched.keys()) {
+    const file = path.join(process.cwd(), p === '/' ? 'index.html' : p);
+    try {
+      const bytes = readFileSync(file);
+      raw += bytes.length;
+      gz += gzipSync(bytes, { level: 9 }).length;
+      files.push(p);
+    } catch { /* not a file */ }
+  }
+  const wasm = ['cpu', 'webgpu'].map((b) => {
+    try {
+      const bytes = readFileSync(`pkg/${b}/deep_inside_bg.wasm`);
+      return `| pkg/${b} | ${(bytes.length / 1e6).toFixed(2)} MB | ${(gzipSync(bytes, { level: 9 }).length / 1e6).toFixed(2)} MB |`;
+    } catch { return `| pkg/${b} | not built | |`; }
+  });
+  const startup = [
+    `| navigation → first prediction (index.html, CPU) | ${firstMs.toFixed(0)} ms |`,
+    `| downloaded before it | ${(raw / 1e6).toFixed(2)} MB raw, ${(gz / 1e6).toFixed(2)} MB gzipped (${files.length} files) |`,
+  ];
+  const report = [
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`node scripts/bench.mjs --runs ${runs}\` ` +
+      `(headless Debian Chromium, 2-core machine; ms, median and p90 of ${runs} runs after 5 warm-up runs).`,
+    '', backends, '', table, '',
+    '| wasm | raw | gzipped |', '|---|---|---|', ...wasm, '',
+    '| start-up | |', '|---|---|', ...startup,
+  ].join('\n');
+  console.log(report);
+  if (write) {
+    const md = readFileSync('BENCHMARKS.md', 'utf8');
+    const begin = '<!-- bench:begin -->', end = '<!-- bench:end -->';
+    const i = md.indexOf(begin), j = md.indexOf(end);
+    if (i < 0 || j < 0) throw new Error('BENCHMARKS.md lacks the bench markers');
+    writeFileSync('BENCHMARKS.md', `${md.slice(0, i + begin.length)}\n${report}\n${md.slice(j)}`);
+    console.log('wrote BENCHMARKS.md');
+  }
+} finally {
+  await browser.close();
+  server.close();
+  rmSync(profile, { recursive: true, force: true });
+}

@@ -1,0 +1,294 @@
+//! Class model visualisation (paper §2): the image that the network scores highest for a
+//! class, found by gradient ascent on the input with the weights frozen. It steps, so that the
+//! page can animate it, and runs on any device.
+
+use burn::tensor::ops::ConvOptions;
+use burn::tensor::{Device, Tensor, TensorData, activation, module};
+
+use crate::Error;
+use crate::data::{Digits, check_class};
+use crate::model::{Network, PIXELS, SIDE};
+
+/// What the ascent maximises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Objective {
+    /// The paper's `S_c(x) − λ‖x‖²`: the raw score, so the image must look like c, not merely
+    /// unlike the other classes.
+    Score,
+    /// The seed's `log p(c|x) − λ‖x‖²`.
+    LogProb,
+}
+
+/// Where the ascent starts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Start {
+    /// Uniform noise in [0, 0.3), from the seed.
+    Noise,
+    /// The zero image plus the training-set mean image.
+    Mean(Vec<f32>),
+    /// A held-out digit.
+    Image(Vec<f32>),
+}
+
+/// The ascent's settings; the regularisers are off by default.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Options {
+    pub objective: Objective,
+    /// λ, the weight of `‖x‖²`.
+    pub lambda: f32,
+    /// α, the step size.
+    pub step: f32,
+    pub start: Start,
+    pub seed: u64,
+    /// Clip x to the pixel box [0, 1] after every step.
+    pub clip: bool,
+    /// Shift x randomly by up to this many pixels before each gradient (0: off).
+    pub jitter: usize,
+    /// Blur x with a 3×3 Gaussian every this many steps (0: off).
+    pub blur_every: usize,
+    /// Weight of the total variation `Σ (Δx)²` (0: off).
+    pub total_variation: f32,
+}
+
+impl Default for Options {
+    /// Defaults that give recognisable digits in 200 steps (see BENCHMARKS.md): the paper's
+    /// objective, λ small enough that the score wins, α large enough to get there quickly.
+    fn default() -> Self {
+        Self {
+            objective: Objective::Score,
+            lambda: DEFAULT_LAMBDA,
+            step: DEFAULT_STEP,
+            start: Start::Noise,
+            seed: 0,
+            clip: false,
+            jitter: 0,
+            blur_every: 0,
+            total_variation: 0.0,
+        }
+    }
+}
+
+pub const DEFAULT_LAMBDA: f32 = 0.05;
+pub const DEFAULT_STEP: f32 = 0.1;
+pub const DEFAULT_STEPS: usize = 200;
+
+impl Options {
+    /// Checks the numbers; the start was checked when it was made.
+    pub fn check(&self) -> Result<(), Error> {
+        if !self.lambda.is_finite() || self.lambda < 0.0 {
+            return Err(Error::argument(
+                "lambda",
+                format!("must be a finite number ≥ 0, got {}", self.lambda),
+            ));
+        }
+        if !self.step.is_finite() || self.step <= 0.0 {
+            return Err(Error::argument(
+                "step",
+                format!("must be a finite number > 0, got {}", self.step),
+            ));
+        }
+        if !self.total_variation.is_finite() || self.total_variation < 0.0 {
+            return Err(Error::argument(
+                "totalVariation",
+                format!("must be a finite number ≥ 0, got {}", self.total_variation),
+            ));
+        }
+        if self.jitter > 8 {
+            return Err(Error::argument(
+                "jitter",
+                format!("must be at most 8 pixels, got {}", self.jitter),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A start by name: "noise", "mean" or "dataset" (held-out digit `index`, or one chosen by
+/// the seed when `index` is `None`).
+pub fn start(name: &str, index: Option<i64>, seed: u64) -> Result<Start, Error> {
+    match name {
+        "noise" => Ok(Start::Noise),
+        "mean" => Ok(Start::Mean(crate::data::mnist_mean()?)),
+        "dataset" => {
+            let digits = Digits::mnist_heldout()?;
+            let i = match index {
+                Some(i) if (0..digits.len() as i64).contains(&i) => i as usize,
+                Some(i) => {
+                    return Err(Error::argument(
+                        "index",
+                        format!("held-out digits are 0..{}, got {i}", digits.len() - 1),
+                    ));
+                }
+                None => (SplitMix(seed).next() % digits.len() as u64) as usize,
+            };
+            Ok(Start::Image(digits.image(i)))
+        }
+        other => Err(Error::argument(
+            "start",
+            format!("expected \"noise\", \"mean\" or \"dataset\", got {other:?}"),
+        )),
+    }
+}
+
+/// splitmix64, for the seeded noise and jitter.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// A running ascent.
+pub struct Ascent {
+    net: Network,
+    class: usize,
+    options: Options,
+    x: Tensor<4>,
+    steps: usize,
+    rng: SplitMix,
+}
+
+/// The ascent after some steps; `x` is the image, `scores` its `S(x)`.
+pub struct State {
+    pub x: Tensor<4>,
+    pub scores: Tensor<2>,
+    pub steps: usize,
+}
+
+impl Ascent {
+    pub fn new(
+        net: &Network,
+        class: i64,
+        options: Options,
+        device: &Device,
+    ) -> Result<Self, Error> {
+        let class = check_class("class", class)?;
+        options.check()?;
+        let mut rng = SplitMix(options.seed);
+        let pixels = match &options.start {
+            Start::Noise => (0..PIXELS)
+                .map(|_| (rng.next() >> 40) as f32 / (1u64 << 24) as f32 * 0.3)
+                .collect(),
+            Start::Mean(v) | Start::Image(v) => {
+                crate::data::check_image("start", v)?;
+                v.clone()
+            }
+        };
+        let x = Tensor::from_data(TensorData::new(pixels, [1, 1, SIDE, SIDE]), device);
+        Ok(Self {
+            net: net.clone(),
+            class,
+            options,
+            x,
+            steps: 0,
+            rng,
+        })
+    }
+
+    /// Takes `n` ascent steps and returns where it stands.
+    pub fn step(&mut self, n: usize) -> State {
+        for _ in 0..n {
+            self.x = self.next();
+            self.steps += 1;
+        }
+        let scores = self.net.forward(self.x.clone());
+        State {
+            x: self.x.clone(),
+            scores,
+            steps: self.steps,
+        }
+    }
+
+    /// One step: `x ← x + α ∂L/∂x`, then the regularisers.
+    fn next(&mut self) -> Tensor<4> {
+        let o = &self.options;
+        let j = o.jitter as i64;
+        let (dx, dy) = if j > 0 {
+            let span = (2 * j + 1) as u64;
+            (
+                (self.rng.next() % span) as i64 - j,
+                (self.rng.next() % span) as i64 - j,
+            )
+        } else {
+            (0, 0)
+        };
+        let shifted = if j > 0 {
+            self.x.clone().roll(&[dy, dx], &[2, 3])
+        } else {
+            self.x.clone()
+        };
+        let xa = shifted.autodiff().require_grad();
+        let scores = self.net.forward(xa.clone());
+        let target = match o.objective {
+            Objective::Score => scores,
+            Objective::LogProb => activation::log_softmax(scores, 1),
+        };
+        let mut l = target.narrow(1, self.class, 1).sum()
+            - (xa.clone() * xa.clone()).sum().mul_scalar(o.lambda);
+        if o.total_variation > 0.0 {
+            l = l - total_variation(xa.clone()).mul_scalar(o.total_variation);
+        }
+        let grads = l.backward();
+        let mut g = xa.grad(&grads).unwrap_or_else(|| self.x.zeros_like());
+        if j > 0 {
+            g = g.roll(&[-dy, -dx], &[2, 3]);
+        }
+        let mut x = self.x.clone() + g.mul_scalar(o.step);
+        if o.blur_every > 0 && (self.steps + 1) % o.blur_every == 0 {
+            x = blur(x);
+        }
+        if o.clip {
+            x = x.clamp(0.0, 1.0);
+        }
+        x
+    }
+}
+
+/// `Σ (x[i+1, j] − x[i, j])² + (x[i, j+1] − x[i, j])²`.
+pub fn total_variation(x: Tensor<4>) -> Tensor<1> {
+    let [_, _, h, w] = x.dims();
+    let down = x.clone().narrow(2, 1, h - 1) - x.clone().narrow(2, 0, h - 1);
+    let right = x.clone().narrow(3, 1, w - 1) - x.narrow(3, 0, w - 1);
+    (down.clone() * down).sum() + (right.clone() * right).sum()
+}
+
+/// A 3×3 Gaussian blur with zero padding.
+fn blur(x: Tensor<4>) -> Tensor<4> {
+    let k: Vec<f32> = [1., 2., 1., 2., 4., 2., 1., 2., 1.]
+        .iter()
+        .map(|v| v / 16.0)
+        .collect();
+    let kernel = Tensor::from_data(TensorData::new(k, [1, 1, 3, 3]), &x.device());
+    module::conv2d(x, kernel, None, ConvOptions::new([1, 1], [1, 1], [1, 1], 1))
+}
+
+/// The objective on host values: `S_c` or `log p(c)`, minus the penalties.
+pub fn objective(options: &Options, class: usize, scores: &[f32], x: &[f32]) -> f32 {
+    let target = match options.objective {
+        Objective::Score => scores[class],
+        Objective::LogProb => crate::data::softmax(scores)[class]
+            .max(f32::MIN_POSITIVE)
+            .ln(),
+    };
+    let norm: f32 = x.iter().map(|v| v * v).sum();
+    let mut tv = 0.0;
+    if options.total_variation > 0.0 {
+        for y in 0..SIDE {
+            for i in 0..SIDE {
+                let v = x[y * SIDE + i];
+                if y + 1 < SIDE {
+                    tv += (x[(y + 1) * SIDE + i] - v).powi(2);
+                }
+                if i + 1 < SIDE {
+                    tv += (x[y * SIDE + i + 1] - v).powi(2);
+                }
+            }
+        }
+    }
+    target - options.lambda * norm - options.total_variation * tv
+}

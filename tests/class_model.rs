@@ -1,0 +1,161 @@
+//! Class model visualisation (paper §2, METHODS.md §1) on the CPU backend.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use common::*;
+use deep_inside::class_model::{
+    Ascent, DEFAULT_STEPS, Objective, Options, Start, objective, start,
+};
+use deep_inside::data::softmax;
+
+const STARTS: [&str; 3] = ["noise", "mean", "dataset"];
+
+fn options(start_name: &str, seed: u64) -> Options {
+    Options {
+        start: start(start_name, None, seed).unwrap(),
+        seed,
+        ..Options::default()
+    }
+}
+
+/// (objective, p(c), image) after `n` more steps.
+fn run(ascent: &mut Ascent, o: &Options, class: usize, n: usize) -> (f32, f32, Vec<f32>) {
+    let s = ascent.step(n);
+    let scores = values(s.scores);
+    let x = values(s.x);
+    (objective(o, class, &scores, &x), softmax(&scores)[class], x)
+}
+
+#[test]
+fn the_objective_rises_for_every_class_and_start_and_defaults_reach_p_099() {
+    let device = cpu();
+    let net = trained(&device);
+    for name in STARTS {
+        for class in 0..10 {
+            let o = options(name, 7);
+            let mut a = Ascent::new(&net, class as i64, o.clone(), &device).unwrap();
+            let (initial, _, _) = run(&mut a, &o, class, 0);
+            let mut best = initial;
+            for _ in 0..5 {
+                let (v, _, _) = run(&mut a, &o, class, 1);
+                best = best.max(v);
+            }
+            assert!(
+                best > initial,
+                "{name} {class}: running maximum did not rise"
+            );
+            let (last, p, _) = run(&mut a, &o, class, DEFAULT_STEPS - 5);
+            assert!(last > initial, "{name} {class}: {initial} → {last}");
+            assert!(p >= 0.99, "{name} {class}: p(c) = {p}");
+        }
+    }
+}
+
+#[test]
+fn a_larger_lambda_gives_a_smaller_image() {
+    let device = cpu();
+    let net = trained(&device);
+    let norm = |lambda: f32| {
+        let o = Options {
+            lambda,
+            ..options("noise", 1)
+        };
+        let mut a = Ascent::new(&net, 3, o.clone(), &device).unwrap();
+        let (_, _, x) = run(&mut a, &o, 3, 150);
+        x.iter().map(|v| v * v).sum::<f32>().sqrt()
+    };
+    let (small, large) = (norm(0.01), norm(0.2));
+    assert!(
+        large < small,
+        "‖x‖ with λ=0.2: {large}, with λ=0.01: {small}"
+    );
+}
+
+#[test]
+fn a_seed_gives_the_same_result_every_time() {
+    let device = cpu();
+    let net = trained(&device);
+    let go = |seed| {
+        let o = Options {
+            jitter: 2,
+            blur_every: 4,
+            clip: true,
+            total_variation: 0.01,
+            ..options("noise", seed)
+        };
+        let mut a = Ascent::new(&net, 5, o.clone(), &device).unwrap();
+        run(&mut a, &o, 5, 30).2
+    };
+    assert_eq!(go(11), go(11));
+    assert_ne!(go(11), go(12));
+}
+
+#[test]
+fn regularisers_and_the_log_prob_objective_work() {
+    let device = cpu();
+    let net = trained(&device);
+    let o = Options {
+        objective: Objective::LogProb,
+        clip: true,
+        jitter: 1,
+        blur_every: 5,
+        total_variation: 0.05,
+        ..options("mean", 0)
+    };
+    let mut a = Ascent::new(&net, 8, o.clone(), &device).unwrap();
+    let (initial, p0, _) = run(&mut a, &o, 8, 0);
+    let (last, p, x) = run(&mut a, &o, 8, 100);
+    assert!(last > initial);
+    assert!(p > p0 && p > 0.5, "p(8): {p0} → {p}");
+    assert!(
+        x.iter().all(|v| (0.0..=1.0).contains(v)),
+        "clipped to the pixel box"
+    );
+}
+
+#[test]
+fn bad_options_give_clear_errors() {
+    let device = cpu();
+    let net = trained(&device);
+    let err = |o: Options, class: i64| Ascent::new(&net, class, o, &device).err().unwrap().0;
+    assert!(err(Options::default(), 10).contains("class"));
+    assert!(err(Options::default(), -1).contains("class"));
+    assert!(
+        err(
+            Options {
+                lambda: f32::NAN,
+                ..Options::default()
+            },
+            1
+        )
+        .contains("lambda")
+    );
+    assert!(
+        err(
+            Options {
+                step: -1.0,
+                ..Options::default()
+            },
+            1
+        )
+        .contains("step")
+    );
+    assert!(
+        err(
+            Options {
+                start: Start::Image(vec![0.0; 3]),
+                ..Options::default()
+            },
+            1
+        )
+        .contains("start")
+    );
+    assert!(start("sky", None, 0).unwrap_err().0.contains("start"));
+    assert!(
+        start("dataset", Some(1000), 0)
+            .unwrap_err()
+            .0
+            .contains("index")
+    );
+}

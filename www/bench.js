@@ -1,0 +1,62 @@
+// Times the wasm API on each backend, in this page's main thread (the page proper runs it in a
+// worker; the work is the same). Driven by scripts/bench.mjs, which reads window.results.
+const params = new URLSearchParams(location.search);
+const RUNS = Number(params.get('runs') ?? 100);
+const WARMUP = 5;
+
+function stats(times) {
+  const s = [...times].sort((a, b) => a - b);
+  const at = (q) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+  return { median: at(0.5), p90: at(0.9), runs: s.length };
+}
+
+async function time(fn, runs = RUNS) {
+  for (let i = 0; i < WARMUP; i++) await fn();
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return stats(times);
+}
+
+async function bench(build, backend) {
+  const t0 = performance.now();
+  const m = await import(`../pkg/${build}/deep_inside.js`);
+  await m.default();
+  const api = await m.DeepInside.create(backend);
+  const ready = performance.now() - t0;
+  const digits = m.heldoutDigits();
+  const x = Float32Array.from(digits.pixels.subarray(0, 784), (v) => v / 255);
+  const out = { backend: api.backend, reason: api.reason, startMs: ready };
+  out.predict = await time(() => api.predict(x));
+  for (const method of ['gradient', 'deconvnet', 'guided']) {
+    out[method] = await time(() => api.saliency(x, 7, method));
+  }
+  out.lrp = await time(() => api.relevance(x, 7, 'recommended'));
+  const ascent = api.classModel(7, {});
+  out.classModelStep = await time(() => ascent.step(1));
+  const t1 = performance.now();
+  await api.classModel(3, {}).step(200);
+  out.classModel200 = performance.now() - t1;
+  out.fullPanel = await time(async () => {
+    const e = await api.explain(x, -1);
+    await api.relevance(x, e.class, 'recommended');
+    m.localise(e.gradient.map(Math.abs), 0.95);
+  });
+  return out;
+}
+
+window.results = (async () => {
+  const results = { cpu: await bench('cpu', 'cpu') };
+  if (navigator.gpu && params.get('webgpu') !== '0') {
+    try {
+      results.webgpu = await bench('webgpu', 'webgpu');
+    } catch (e) {
+      results.webgpu = { error: String(e.message ?? e) };
+    }
+  }
+  document.getElementById('status').textContent = 'done';
+  return results;
+})();
