@@ -3,9 +3,8 @@
 // WebGPU figures here prove correctness, not speed), prints a table of medians and p90s, then
 // measures the page itself: bytes downloaded before the first prediction, and the time from
 // navigation to it. With --write, the tables replace the "measured" section of BENCHMARKS.md.
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
@@ -15,11 +14,10 @@ const runs = Number(args[args.indexOf('--runs') + 1] || 0) || 100;
 const write = args.includes('--write');
 
 const { server, url } = await startServer({ port: 0, csp: true });
-const profile = mkdtempSync(path.join(tmpdir(), 'deep-inside-bench-'));
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu', `--user-data-dir=${profile}`],
+    '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
 });
 
 try {
@@ -93,5 +91,4 @@ try {
 } finally {
   await browser.close();
   server.close();
-  rmSync(profile, { recursive: true, force: true });
 }

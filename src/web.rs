@@ -8,7 +8,9 @@ use std::rc::Rc;
 use burn::tensor::{Device, Tensor};
 use js_sys::{Array, Float32Array, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{JsFuture, future_to_promise};
+#[cfg(feature = "webgpu")]
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::future_to_promise;
 
 use crate::class_model::{self, Ascent, Objective, Options as ClassOptions};
 use crate::colormap::{self, Colormap};

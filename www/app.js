@@ -226,8 +226,7 @@ function showLocalisation(l) {
 
 function showRelevance(r, backend) {
   for (const l of r.layers) {
-    if (l.name === 'fc2') paint('lrp-fc2', l.rgba, 128, 1);
-    else paint(`lrp-${l.name}`, l.rgba, l.width, l.height);
+    paint(`lrp-${l.name}`, l.rgba, l.width, l.height);
     $(`lrp-${l.name}-sum`).textContent = `ΣR/S_c = ${(l.total / r.score).toFixed(3)}`;
   }
   $('lrp-meta').textContent = `S_c = ${r.score.toFixed(2)} · ${backend} · ${r.ms.toFixed(1)} ms`;

@@ -95,10 +95,13 @@ async function analyse({ pixels, class: cls, composite, pool, quantile }) {
   const r = await api.relevance(pixels, e.class, composite, pool);
   const lrpMs = performance.now() - t0;
   const layers = r.layers.map((l) => {
+    // A 1×1 input (FC2's) is shown per channel instead: one bar per unit.
+    const perUnit = l.width * l.height === 1;
+    const values = perUnit ? l.channels : l.map;
     let limit = 0;
-    for (const v of l.map) limit = Math.max(limit, Math.abs(v));
-    return { name: l.name, width: l.width, height: l.height, total: l.total, limit: limit || 1,
-             rgba: w.mapToRgba(l.map, 'diverging', limit || 1), values: l.name === 'fc2' ? l.map : undefined };
+    for (const v of values) limit = Math.max(limit, Math.abs(v));
+    return { name: l.name, width: perUnit ? values.length : l.width, height: perUnit ? 1 : l.height,
+             total: l.total, limit: limit || 1, rgba: w.mapToRgba(values, 'diverging', limit || 1) };
   });
   return {
     prediction: { probabilities: e.probabilities, predicted: e.predicted, class: e.class, ms: explainMs },

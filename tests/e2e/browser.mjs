@@ -1,7 +1,6 @@
 // Shared set-up for the end-to-end tests: the static server (with the strict CSP), Debian's
 // Chromium through playwright-core, and a record of console errors and requests.
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer } from '../../scripts/serve.mjs';
@@ -18,10 +17,9 @@ const BASE_ARGS = [
 export async function open(pagePath, { webgpu }) {
   const { server, url } = await startServer({ port: 0, csp: true });
   const origin = new URL(url).origin;
-  const profile = mkdtempSync(path.join(tmpdir(), 'deep-inside-e2e-'));
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [...BASE_ARGS, `--user-data-dir=${profile}`, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
+    args: [...BASE_ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
   });
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const record = { errors: [], foreign: [], requests: 0 };
@@ -38,7 +36,6 @@ export async function open(pagePath, { webgpu }) {
   const close = async () => {
     await browser.close();
     server.close();
-    rmSync(profile, { recursive: true, force: true });
   };
   return { page, record, close };
 }

@@ -1,0 +1,12 @@
+import { open, stroke, eight } from './browser.mjs';
+const { page, record, close } = await open('/', { webgpu: false });
+page.on('console', (m) => console.log('console', m.type(), m.text()));
+await page.waitForTimeout(4000);
+await stroke(page, '#draw', eight());
+await page.waitForTimeout(6000);
+console.log('status', await page.textContent('#backend-status'));
+console.log('meta', await page.textContent('#prediction-meta'));
+console.log('pred', await page.textContent('#prediction'));
+console.log(record);
+await page.screenshot({ path: '/tmp/dbg.png', fullPage: true });
+await close();
