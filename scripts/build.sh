@@ -25,15 +25,28 @@ WASM_OPT_FLAGS=(
   --enable-call-indirect-overlong
 )
 
+# wasm-opt is slow on the WebGPU build (minutes), so its output is cached by the hash of its
+# input: an unchanged build is not optimised twice.
+OPT_CACHE="${CARGO_TARGET_DIR:-target}/wasm-opt-cache"
+
 optimise() {
-  local wasm="$1" tmp="$1.opt.tmp"
+  local wasm="$1" tmp="$1.opt.tmp" key cached
   [ -f "$WASM_OPT" ] || return 0
+  key=$( (sha256sum "$wasm"; sha256sum "$WASM_OPT"; echo "${WASM_OPT_FLAGS[*]}") | sha256sum | cut -c1-32)
+  cached="$OPT_CACHE/$key.wasm"
+  if [ -s "$cached" ]; then
+    echo "build: wasm-opt -Oz $wasm (cached)"
+    cp -f "$cached" "$wasm"
+    return 0
+  fi
   echo "build: wasm-opt -Oz $wasm"
   rm -f "$tmp"
   if node "$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "$wasm" -o "$tmp" \
      && [ -s "$tmp" ] \
      && node -e 'process.exit(WebAssembly.validate(require("fs").readFileSync(process.argv[1])) ? 0 : 1)' "$tmp"; then
     mv -f "$tmp" "$wasm"
+    mkdir -p "$OPT_CACHE"
+    cp -f "$wasm" "$cached"
   else
     rm -f "$tmp"
     echo "build: warning: wasm-opt failed on $wasm; keeping the unoptimised file" >&2

@@ -98,6 +98,80 @@ pub fn to_mnist(gray: &[f32], width: usize, height: usize) -> Result<Vec<f32>, E
     Ok(out)
 }
 
+/// Smallest picture side accepted: below this there is no digit to see.
+const MIN_SIDE: usize = 8;
+
+/// Converts an RGBA picture (any size, as a canvas gives it) to MNIST form: grey by luminance,
+/// transparent pixels as background, inverted when the background is light (ink must be bright
+/// on dark), then [`to_mnist`]. Errors say what is wrong with the picture.
+pub fn picture_to_mnist(rgba: &[u8], width: usize, height: usize) -> Result<Vec<f32>, Error> {
+    if width < MIN_SIDE || height < MIN_SIDE {
+        return Err(Error::argument(
+            "image",
+            format!(
+                "{width}×{height} pixels is too small; a digit needs at least {MIN_SIDE}×{MIN_SIDE}"
+            ),
+        ));
+    }
+    if width.checked_mul(height).and_then(|n| n.checked_mul(4)) != Some(rgba.len()) {
+        return Err(Error::argument(
+            "rgba",
+            format!(
+                "expected width × height × 4 = {width} × {height} × 4 bytes, got {}",
+                rgba.len()
+            ),
+        ));
+    }
+    let opaque = rgba.chunks_exact(4).filter(|p| p[3] > 0).count();
+    if opaque == 0 {
+        return Err(Error::argument(
+            "image",
+            "it is fully transparent: there is no digit in it",
+        ));
+    }
+    // Luminance, with transparency as the background: the background's brightness is judged
+    // on the opaque border pixels, and transparent ones take the opposite of the ink.
+    let lum: Vec<Option<f32>> = rgba
+        .chunks_exact(4)
+        .map(|p| {
+            (p[3] > 0).then(|| {
+                (0.2126 * f32::from(p[0]) + 0.7152 * f32::from(p[1]) + 0.0722 * f32::from(p[2]))
+                    / 255.0
+            })
+        })
+        .collect();
+    let border: Vec<f32> = (0..width * height)
+        .filter(|&i| {
+            let (x, y) = (i % width, i / width);
+            x == 0 || y == 0 || x + 1 == width || y + 1 == height
+        })
+        .filter_map(|i| lum[i])
+        .collect();
+    let light = if border.is_empty() {
+        // No opaque border: ink on a transparent background; light ink means a dark page.
+        let ink: f32 = lum.iter().flatten().sum::<f32>() / opaque as f32;
+        ink < 0.5
+    } else {
+        border.iter().sum::<f32>() / border.len() as f32 > 0.5
+    };
+    let gray: Vec<f32> = lum
+        .iter()
+        .map(|l| match (l, light) {
+            (None, _) => 0.0,
+            (Some(v), true) => 1.0 - v,
+            (Some(v), false) => *v,
+        })
+        .collect();
+    let out = to_mnist(&gray, width, height)?;
+    if out.iter().all(|&v| v <= INK) {
+        return Err(Error::argument(
+            "image",
+            "no digit found: the picture is blank",
+        ));
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +197,61 @@ mod tests {
         assert_eq!(cols.len(), 5);
         assert_eq!(rows[0], 4, "20 rows centred in 28: 4..24");
         assert_eq!(cols[0] + cols.len() / 2, 14, "mass centred on column 14");
+    }
+
+    #[test]
+    fn pictures_dark_on_light_are_inverted() {
+        // A black 8×24 bar on a white 40×40 picture, and the same bar white on black.
+        let (w, h) = (40, 40);
+        let bar = |ink: u8, paper: u8| -> Vec<u8> {
+            (0..w * h)
+                .flat_map(|i| {
+                    let (x, y) = (i % w, i / w);
+                    let v = if (16..24).contains(&x) && (8..32).contains(&y) {
+                        ink
+                    } else {
+                        paper
+                    };
+                    [v, v, v, 255]
+                })
+                .collect()
+        };
+        let a = picture_to_mnist(&bar(0, 255), w, h).unwrap();
+        let b = picture_to_mnist(&bar(255, 0), w, h).unwrap();
+        assert_eq!(a, b);
+        assert!(
+            a[14 * SIDE + 14] > 0.9,
+            "the bar is bright ink in the middle"
+        );
+        assert!(a[0] == 0.0, "the background is black");
+    }
+
+    #[test]
+    fn bad_pictures_get_clear_messages() {
+        assert!(
+            picture_to_mnist(&[0; 4], 1, 1)
+                .unwrap_err()
+                .0
+                .contains("too small")
+        );
+        assert!(
+            picture_to_mnist(&[0; 64 * 4], 8, 8)
+                .unwrap_err()
+                .0
+                .contains("transparent")
+        );
+        assert!(
+            picture_to_mnist(&[255; 64 * 4], 8, 8)
+                .unwrap_err()
+                .0
+                .contains("blank")
+        );
+        assert!(
+            picture_to_mnist(&[255; 10], 8, 8)
+                .unwrap_err()
+                .0
+                .contains("bytes")
+        );
     }
 
     #[test]

@@ -197,30 +197,30 @@ impl DeepInside {
     /// The saliency map `|∂S_c/∂x|` (784 values) for any class, by `method`: "gradient",
     /// "deconvnet" or "guided" (the last two: the same walk with another ReLU rule).
     #[wasm_bindgen(unchecked_return_type = "Promise<Float32Array>")]
-    pub fn saliency(&self, pixels: &[f32], class: i32, method: String) -> Promise {
+    pub fn saliency(&self, pixels: &[f32], class: f64, method: String) -> Promise {
         self.maps(pixels, class, method, true)
     }
 
     /// The signed map behind `saliency`: for "gradient", `∂S_c/∂x` itself.
     #[wasm_bindgen(js_name = signedSaliency, unchecked_return_type = "Promise<Float32Array>")]
-    pub fn signed_saliency(&self, pixels: &[f32], class: i32, method: String) -> Promise {
+    pub fn signed_saliency(&self, pixels: &[f32], class: f64, method: String) -> Promise {
         self.maps(pixels, class, method, false)
     }
 
     /// Everything the page shows for one image, from one forward pass: the prediction and
     /// the signed maps of the three methods for `class` (-1: the predicted class).
     #[wasm_bindgen(unchecked_return_type = "Promise<Explanation>")]
-    pub fn explain(&self, pixels: &[f32], class: i32) -> Promise {
+    pub fn explain(&self, pixels: &[f32], class: f64) -> Promise {
         let pixels = pixels.to_vec();
         self.spawn(move |inner| async move {
             let x = data::image_tensor(&pixels, &inner.device)?;
             let acts = inner.network.trace(x);
             let logits = read(acts[acts.len() - 1].clone()).await?;
             let predicted = argmax(&logits);
-            let class = if class == -1 {
+            let class = if class == -1.0 {
                 predicted
             } else {
-                data::check_class("class", class.into())?
+                data::check_class("class", whole("class", class)?)?
             };
             let out = prediction(&logits);
             set(&out, "class", &JsValue::from(class as u32));
@@ -241,7 +241,7 @@ impl DeepInside {
     pub fn relevance(
         &self,
         pixels: &[f32],
-        class: i32,
+        class: f64,
         #[wasm_bindgen(unchecked_param_type = "string | string[]")] composite: JsValue,
         pool: Option<String>,
     ) -> Promise {
@@ -249,7 +249,7 @@ impl DeepInside {
         let rules = rules(&composite, pool.as_deref());
         self.spawn(move |inner| async move {
             let rules = rules?;
-            let class = data::check_class("class", class.into())?;
+            let class = data::check_class("class", whole("class", class)?)?;
             let x = data::image_tensor(&pixels, &inner.device)?;
             let r = lrp::relevance(&inner.converted, x, class, &rules)?;
             let scores = read(r.scores).await?;
@@ -284,13 +284,14 @@ impl DeepInside {
     #[wasm_bindgen(js_name = classModel)]
     pub fn class_model(
         &self,
-        class: i32,
+        class: f64,
         #[wasm_bindgen(unchecked_param_type = "ClassModelOptions | undefined")] options: JsValue,
     ) -> Result<ClassModel, JsValue> {
         let options = class_model_options(&options)?;
+        let class = whole("class", class)?;
         let ascent = Ascent::new(
             &self.inner.network,
-            class.into(),
+            class,
             options.clone(),
             &self.inner.device,
         )?;
@@ -301,11 +302,11 @@ impl DeepInside {
         })
     }
 
-    fn maps(&self, pixels: &[f32], class: i32, method: String, magnitude: bool) -> Promise {
+    fn maps(&self, pixels: &[f32], class: f64, method: String, magnitude: bool) -> Promise {
         let pixels = pixels.to_vec();
         self.spawn(move |inner| async move {
             let method = Method::parse(&method)?;
-            let class = data::check_class("class", class.into())?;
+            let class = data::check_class("class", whole("class", class)?)?;
             let x = data::image_tensor(&pixels, &inner.device)?;
             let map = saliency::signed(&inner.network, &inner.network.trace(x), class, method)?;
             let map = read(if magnitude { map.abs() } else { map }).await?;
@@ -327,11 +328,12 @@ impl ClassModel {
     /// Takes `n` (0..=10000) ascent steps; resolves to the image (784 values, not clipped
     /// unless `clip`), the objective, S_c, p(c|x) and the step count.
     #[wasm_bindgen(unchecked_return_type = "Promise<ClassModelState>")]
-    pub fn step(&self, n: i32) -> Promise {
+    pub fn step(&self, n: f64) -> Promise {
         let ascent = self.ascent.clone();
         let options = self.options.clone();
         let class = self.class;
         future_to_promise(async move {
+            let n = whole("n", n)?;
             if !(0..=10_000).contains(&n) {
                 return Err(
                     Error::argument("n", format!("steps must be 0..=10000, got {n}")).into(),
@@ -536,7 +538,8 @@ pub fn overlay_rgba(digit: &[f32], map: &[f32], limit: Option<f32>) -> Result<Ve
 /// Draws RGBA bytes (`width × height × 4`) into a canvas (an `HTMLCanvasElement` or an
 /// `OffscreenCanvas`) at its top-left corner; CSS `image-rendering: pixelated` upsamples it.
 #[wasm_bindgen(js_name = drawRgba)]
-pub fn draw_rgba(canvas: &JsValue, rgba: &[u8], width: u32, height: u32) -> Result<(), JsValue> {
+pub fn draw_rgba(canvas: &JsValue, rgba: &[u8], width: f64, height: f64) -> Result<(), JsValue> {
+    let (width, height) = (size("width", width)?, size("height", height)?);
     if width == 0 || (width as usize) * (height as usize) * 4 != rgba.len() {
         return Err(Error::argument("rgba", "must hold width × height × 4 bytes").into());
     }
@@ -559,8 +562,25 @@ pub fn draw_rgba(canvas: &JsValue, rgba: &[u8], width: u32, height: u32) -> Resu
 /// Converts a grayscale picture (ink bright on dark, values in [0, 1], row-major) of any size
 /// to the 784 intensities the network expects: cropped, scaled to 20 px and centred by mass.
 #[wasm_bindgen(js_name = toMnist)]
-pub fn to_mnist(gray: &[f32], width: u32, height: u32) -> Result<Float32Array, JsValue> {
-    let out = crate::input::to_mnist(gray, width as usize, height as usize)?;
+pub fn to_mnist(gray: &[f32], width: f64, height: f64) -> Result<Float32Array, JsValue> {
+    let out = crate::input::to_mnist(
+        gray,
+        size("width", width)? as usize,
+        size("height", height)? as usize,
+    )?;
+    Ok(Float32Array::from(&out[..]))
+}
+
+/// Converts an RGBA picture of any size (from a canvas) to the 784 intensities the network
+/// expects: grey, inverted when the background is light, cropped, scaled and centred by mass.
+/// Rejects pictures that are too small, fully transparent or blank.
+#[wasm_bindgen(js_name = pictureToMnist)]
+pub fn picture_to_mnist(rgba: &[u8], width: f64, height: f64) -> Result<Float32Array, JsValue> {
+    let out = crate::input::picture_to_mnist(
+        rgba,
+        size("width", width)? as usize,
+        size("height", height)? as usize,
+    )?;
     Ok(Float32Array::from(&out[..]))
 }
 
@@ -572,6 +592,30 @@ pub fn heldout_digits() -> Result<JsValue, JsValue> {
     set(&out, "labels", &Uint8Array::from(&digits.labels[..]));
     set(&out, "pixels", &Uint8Array::from(&digits.pixels[..]));
     Ok(out.into())
+}
+
+/// A JS number that must be a whole number: JS passes anything, and NaN or 2.5 must not be
+/// silently truncated to a valid value.
+fn whole(name: &str, v: f64) -> Result<i64, Error> {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e15 {
+        Ok(v as i64)
+    } else {
+        Err(Error::argument(
+            name,
+            format!("must be a whole number, got {v}"),
+        ))
+    }
+}
+
+/// A pixel size: a whole number from 0 to 2¹⁶.
+fn size(name: &str, v: f64) -> Result<u32, Error> {
+    match whole(name, v)? {
+        n @ 0..=65_536 => Ok(n as u32),
+        n => Err(Error::argument(
+            name,
+            format!("must be 0..=65536 pixels, got {n}"),
+        )),
+    }
 }
 
 fn argmax(values: &[f32]) -> usize {

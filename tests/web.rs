@@ -72,7 +72,7 @@ async fn webgpu_predict_and_maps_equal_the_cpu() {
         let diff = max_abs_diff(&logits(&gpu, &x).await, &logits(&cpu, &x).await);
         assert!(diff <= 1e-4, "digit {i} logits: {diff}");
         for method in ["gradient", "deconvnet", "guided"] {
-            for class in [0, 7] {
+            for class in [0.0, 7.0] {
                 let a = floats(
                     settle(cpu.saliency(&x, class, method.into()))
                         .await
@@ -134,11 +134,11 @@ async fn invalid_input_gives_an_error_and_the_next_call_works() {
             .contains("index 5")
     );
     assert!(settle(api.predict(&[])).await.is_err());
-    let class = settle(api.saliency(&good, 10, "gradient".into()))
+    let class = settle(api.saliency(&good, 10.0, "gradient".into()))
         .await
         .unwrap_err();
     assert!(class.contains("class"), "{class}");
-    let method = settle(api.saliency(&good, 3, "lrp".into()))
+    let method = settle(api.saliency(&good, 3.0, "lrp".into()))
         .await
         .unwrap_err();
     assert!(method.contains("method"), "{method}");

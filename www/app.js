@@ -36,19 +36,31 @@ const pad = $('draw');
 const ink = pad.getContext('2d', { willReadFrequently: true });
 const strokes = [];   // each stroke: [[x, y], ...] in canvas pixels
 let drawing = null;
+let background = null;   // a picked or uploaded digit (784 values) under the strokes
 
 function redraw() {
   ink.clearRect(0, 0, pad.width, pad.height);
+  if (background) {
+    const small = new OffscreenCanvas(28, 28);
+    const img = new ImageData(28, 28);
+    background.forEach((v, i) => img.data.set([255, 255, 255, Math.round(255 * Math.min(1, Math.max(0, v)))], 4 * i));
+    small.getContext('2d').putImageData(img, 0, 0);
+    ink.imageSmoothingEnabled = true;
+    ink.drawImage(small, 0, 0, pad.width, pad.height);
+  }
+  for (const s of strokes) extend(s, 0);
+}
+
+// Draws stroke `s` from point `from` on: while drawing, only the new segment is drawn.
+function extend(s, from) {
   ink.lineCap = ink.lineJoin = 'round';
   ink.lineWidth = 22;
   ink.strokeStyle = '#fff';
-  for (const s of strokes) {
-    ink.beginPath();
-    ink.moveTo(s[0][0], s[0][1]);
-    for (const [x, y] of s) ink.lineTo(x, y);
-    if (s.length === 1) ink.lineTo(s[0][0] + 0.1, s[0][1]);
-    ink.stroke();
-  }
+  ink.beginPath();
+  ink.moveTo(s[from][0], s[from][1]);
+  for (let i = from; i < s.length; i++) ink.lineTo(s[i][0], s[i][1]);
+  if (s.length === 1) ink.lineTo(s[0][0] + 0.1, s[0][1]);
+  ink.stroke();
 }
 
 function point(e) {
@@ -60,21 +72,84 @@ pad.addEventListener('pointerdown', (e) => {
   pad.setPointerCapture(e.pointerId);
   drawing = [point(e)];
   strokes.push(drawing);
-  redraw();
+  extend(drawing, 0);
   update();
 });
 pad.addEventListener('pointermove', (e) => {
   if (!drawing) return;
+  const last = drawing.length - 1;
   for (const c of e.getCoalescedEvents?.() ?? [e]) drawing.push(point(c));
-  redraw();
+  extend(drawing, last);
   update();
 });
 const end = () => { drawing = null; };
 pad.addEventListener('pointerup', end);
 pad.addEventListener('pointercancel', end);
 
-$('clear').addEventListener('click', () => { strokes.length = 0; redraw(); update(); });
+$('clear').addEventListener('click', () => { strokes.length = 0; background = null; redraw(); update(); });
 $('undo').addEventListener('click', () => { strokes.pop(); redraw(); update(); });
+
+// --- other inputs: the gallery, a random digit, an uploaded picture -----------------------
+function useDigit(pixels, message = '') {
+  strokes.length = 0;
+  background = pixels;
+  $('input-message').textContent = message;
+  redraw();
+  update();
+}
+
+let heldout = null;
+async function loadGallery() {
+  ({ value: heldout } = await ask('heldout'));
+  const perClass = new Map();
+  heldout.labels.forEach((label, i) => {
+    const list = perClass.get(label) ?? [];
+    if (list.length < 10) list.push(i);
+    perClass.set(label, list);
+  });
+  for (let c = 0; c < 10; c++) {
+    for (const i of perClass.get(c) ?? []) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'digit';
+      b.setAttribute('aria-label', `held-out digit ${i}, labelled ${c}`);
+      b.title = `held-out #${i}, label ${c}`;
+      const cv = document.createElement('canvas');
+      cv.width = cv.height = 28;
+      const img = new Uint8ClampedArray(784 * 4);
+      for (let k = 0; k < 784; k++) {
+        const v = heldout.pixels[i * 784 + k];
+        img.set([v, v, v, 255], 4 * k);
+      }
+      cv.getContext('2d').putImageData(new ImageData(img, 28, 28), 0, 0);
+      b.append(cv);
+      b.addEventListener('click', () => pick(i));
+      $('gallery').append(b);
+    }
+  }
+}
+
+function pick(i) {
+  const pixels = Float32Array.from(heldout.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
+  useDigit(pixels, `held-out digit #${i}, labelled ${heldout.labels[i]}`);
+}
+
+$('random').addEventListener('click', () => {
+  if (heldout) pick(Math.floor(Math.random() * heldout.labels.length));
+});
+
+$('upload').addEventListener('change', async (e) => {
+  const file = e.target.files[0];
+  e.target.value = '';
+  if (!file) return;
+  $('input-message').textContent = `reading ${file.name}…`;
+  try {
+    const { value } = await ask('picture', { file });
+    useDigit(value, `uploaded: ${file.name}`);
+  } catch (err) {
+    $('input-message').textContent = `could not use ${file.name}: ${err.message}`;
+  }
+});
 
 // --- the update loop: at most one input in flight, the newest one wins -------------------
 // `update()` says the drawing changed; `rerun()` says only the settings changed.
@@ -98,7 +173,10 @@ async function loop() {
     const fromDrawing = dirty;
     dirty = stale = false;
     try {
-      if (fromDrawing) {
+      if (fromDrawing && background && strokes.length === 0) {
+        current = background;
+        showSeen(current);
+      } else if (fromDrawing) {
         const rgba = ink.getImageData(0, 0, pad.width, pad.height).data;
         const gray = new Float32Array(pad.width * pad.height);
         for (let i = 0; i < gray.length; i++) gray[i] = rgba[4 * i + 3] / 255;
@@ -126,6 +204,8 @@ async function explain(pixels) {
   showPrediction(a.prediction, backend);
   showSaliency(a.saliency, backend);
   showRelevance(a.lrp, backend);
+  // A counter tests and embedders can wait on.
+  document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
 }
 
 // --- drawing results -------------------------------------------------------------------
@@ -373,6 +453,7 @@ async function start(backend) {
       paint('legend-lrp', l.diverging, 64, 1);
       legendsDrawn = true;
     }
+    if (!heldout) await loadGallery();
     update();
   } catch (e) {
     showError(e);

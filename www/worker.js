@@ -116,6 +116,7 @@ async function run(op, args) {
     case 'localise': return last ? localisation(args.quantile) : null;
     case 'toMnist': return anyBuild().toMnist(args.gray, args.width, args.height);
     case 'heldout': return anyBuild().heldoutDigits();
+    case 'picture': return picture(args.file);
     case 'legend': return { sequential: anyBuild().mapToRgba(ramp(0, 1), 'sequential', 1), diverging: anyBuild().mapToRgba(ramp(-1, 1), 'diverging', 1) };
     case 'classModelStart': ascent = api.classModel(args.class, args.options); return null;
     case 'classModelStep': {
@@ -124,6 +125,27 @@ async function run(op, args) {
     }
     default: throw new Error(`unknown operation ${op}`);
   }
+}
+
+// An uploaded file to MNIST form. Decoding happens here, off the page's thread, and every
+// picture is decoded straight to 512 px on its longer side, so a huge one costs no more memory.
+async function picture(file) {
+  let probe;
+  try {
+    probe = await createImageBitmap(file, { resizeWidth: 64, resizeQuality: 'low' });
+  } catch {
+    throw new Error(`"${file.name}" is not an image this browser can read`);
+  }
+  const tall = probe.height > probe.width;
+  probe.close();
+  const bitmap = await createImageBitmap(file, tall ? { resizeHeight: 512, resizeQuality: 'high' }
+                                                   : { resizeWidth: 512, resizeQuality: 'high' });
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const { data } = ctx.getImageData(0, 0, canvas.width, canvas.height);
+  return anyBuild().pictureToMnist(new Uint8Array(data.buffer), canvas.width, canvas.height);
 }
 
 function ramp(lo, hi) {

@@ -1,24 +1,144 @@
-// End-to-end: the real page in headless Chromium, once with WebGPU available and once without.
+// End-to-end: the real page in headless Chromium, once with WebGPU available (SwiftShader) and
+// once without. Screenshots go to .e2e/ (git-ignored) so that a failure can be looked at.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import path from 'node:path';
 import { open, stroke, eight, SHOTS } from './browser.mjs';
 
+const MAPS = ['map-gradient', 'map-deconvnet', 'map-guided', 'map-signed', 'map-box',
+  'lrp-conv1', 'lrp-conv2', 'lrp-fc1', 'lrp-fc2'];
+
+const updates = (page) => page.evaluate(() => Number(document.body.dataset.updates ?? 0));
+
+async function settled(page, before) {
+  await page.waitForFunction((n) => Number(document.body.dataset.updates ?? 0) > n, before, { timeout: 60000 });
+  // Let a queued newer input finish too.
+  await page.waitForTimeout(300);
+}
+
+/** Canvases that are blank or a single colour. */
+async function unpainted(page, ids) {
+  return page.evaluate((ids) => ids.filter((id) => {
+    const c = document.getElementById(id);
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 4) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]},${d[i + 3]}`);
+    return seen.size < 2;
+  }), ids);
+}
+
+const pixelsOf = (page, id) => page.evaluate((id) => {
+  const c = document.getElementById(id);
+  return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+}, id);
+
+/** A PNG of a dark "7" on white paper, made by the browser itself. */
+async function sevenPng(page) {
+  const b64 = await page.evaluate(async () => {
+    const c = new OffscreenCanvas(300, 200);
+    const g = c.getContext('2d');
+    g.fillStyle = '#f4f1ea';
+    g.fillRect(0, 0, 300, 200);
+    g.strokeStyle = '#222';
+    g.lineWidth = 16;
+    g.beginPath();
+    g.moveTo(100, 40); g.lineTo(200, 40); g.lineTo(140, 170);
+    g.stroke();
+    const bytes = new Uint8Array(await (await c.convertToBlob({ type: 'image/png' })).arrayBuffer());
+    let s = '';
+    for (const b of bytes) s += String.fromCharCode(b);
+    return btoa(s);
+  });
+  return Buffer.from(b64, 'base64');
+}
+
 for (const webgpu of [false, true]) {
   const label = webgpu ? 'with WebGPU' : 'without WebGPU';
 
-  test(`drawing gives a prediction and names the backend (${label})`, async () => {
+  test(`draw, pick, upload: prediction and every panel painted, no long task (${label})`, async () => {
     const { page, record, close } = await open('/', { webgpu });
     try {
       await page.waitForFunction(() => /CPU|WebGPU/.test(document.getElementById('backend-status').textContent));
-      await stroke(page, '#draw', eight());
-      await page.waitForFunction(() => document.getElementById('prediction-meta').textContent.includes('ms'));
-      const predicted = await page.textContent('#prediction');
-      assert.match(predicted, /^[0-9]$/);
+      await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100);
       const status = await page.textContent('#backend-status');
-      assert.match(status, webgpu ? /CPU|WebGPU/ : /CPU/);
-      if (!webgpu) assert.match(status, /no WebGPU|unavailable|software/i);
-      await page.screenshot({ path: path.join(SHOTS, `page-${webgpu ? 'webgpu' : 'cpu'}.png`) });
+      if (!webgpu) assert.match(status, /CPU/);
+
+      // Draw an 8 while watching for long main-thread tasks.
+      await page.evaluate(() => {
+        window.longTasks = [];
+        new PerformanceObserver((l) => window.longTasks.push(...l.getEntries().map((e) => e.duration)))
+          .observe({ type: 'longtask' });
+      });
+      let n = await updates(page);
+      await stroke(page, '#draw', eight());
+      await settled(page, n);
+      const longTasks = await page.evaluate(() => window.longTasks);
+      assert.ok(longTasks.every((d) => d <= 50), `long tasks while drawing: ${longTasks}`);
+      assert.match(await page.textContent('#prediction'), /^[0-9]$/);
+      assert.deepEqual(await unpainted(page, MAPS), []);
+      await page.screenshot({ path: path.join(SHOTS, `drawn-${webgpu ? 'webgpu' : 'cpu'}.png`), fullPage: true });
+
+      // A gallery digit: its label is predicted.
+      n = await updates(page);
+      await page.click('#gallery button:nth-child(35)');
+      await settled(page, n);
+      const picked = await page.getAttribute('#gallery button:nth-child(35)', 'aria-label');
+      assert.equal(await page.textContent('#prediction'), picked.at(-1));
+      assert.deepEqual(await unpainted(page, MAPS), []);
+
+      // An uploaded PNG.
+      n = await updates(page);
+      await page.setInputFiles('#upload', { name: 'seven.png', mimeType: 'image/png', buffer: await sevenPng(page) });
+      await settled(page, n);
+      assert.match(await page.textContent('#input-message'), /uploaded: seven\.png/);
+      assert.equal(await page.textContent('#prediction'), '7');
+      assert.deepEqual(await unpainted(page, MAPS), []);
+
+      assert.deepEqual(record.errors, [], 'no console errors');
+      assert.deepEqual(record.foreign, [], 'no request to another origin');
+    } finally {
+      await close();
+    }
+  });
+
+  test(`the explained class and the threshold change the maps; the class model completes (${label})`, async () => {
+    const { page, record, close } = await open('/', { webgpu });
+    try {
+      await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100);
+      if (webgpu) {
+        // Force WebGPU (SwiftShader here) and check the page says so.
+        await page.selectOption('#backend-select', 'webgpu');
+        await page.waitForFunction(() => /^WebGPU/.test(document.getElementById('backend-status').textContent), null, { timeout: 60000 });
+      }
+      let n = await updates(page);
+      await page.click('#gallery button:nth-child(81)');
+      await settled(page, n);
+      const before = await pixelsOf(page, 'map-gradient');
+      n = await updates(page);
+      await page.click('#class-buttons button:nth-child(4)');   // explain class 3
+      await settled(page, n);
+      assert.equal(await page.getAttribute('#class-buttons button:nth-child(4)', 'aria-pressed'), 'true');
+      assert.notDeepEqual(await pixelsOf(page, 'map-gradient'), before, 'class 3 changes the map');
+
+      const box = await page.getAttribute('#map-box', 'data-box');
+      await page.evaluate(() => {
+        const q = document.getElementById('quantile');
+        q.value = '0.7';
+        q.dispatchEvent(new Event('input'));
+      });
+      await page.waitForFunction((b) => document.getElementById('map-box').dataset.box !== b, box);
+
+      await page.evaluate(() => {
+        const s = document.getElementById('cm-steps');
+        s.value = '50';
+        s.dispatchEvent(new Event('input'));
+      });
+      await page.click('#cm-run');
+      await page.waitForFunction(() => document.getElementById('cm-image').dataset.done === '50', null, { timeout: 120000 });
+      const p = Number(await page.textContent('#cm-prob'));
+      assert.ok(p > 0 && p <= 1, `final p(c) shown: ${p}`);
+      assert.deepEqual(await unpainted(page, ['cm-image', 'cm-curves']), []);
+      await page.screenshot({ path: path.join(SHOTS, `class-${webgpu ? 'webgpu' : 'cpu'}.png`), fullPage: true });
       assert.deepEqual(record.errors, [], 'no console errors');
       assert.deepEqual(record.foreign, [], 'no request to another origin');
     } finally {

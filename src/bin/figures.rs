@@ -1,0 +1,111 @@
+//! Draws the figures in `docs/`: the ten class models at the default settings, from each start
+//! (rows: noise, mean image, a held-out digit), each image normalised to its own range.
+//!
+//! `cargo run --release --features train --bin figures`
+
+use std::fs;
+
+use deep_inside::backend;
+use deep_inside::class_model::{Ascent, DEFAULT_STEPS, Options, objective, start};
+use deep_inside::data::{self, softmax};
+use deep_inside::model::{Network, SIDE};
+
+const SCALE: usize = 4;
+const GAP: usize = 4;
+
+fn main() {
+    let device = backend::cpu();
+    let net = Network::from_bytes(data::MNIST_WEIGHTS, &device).expect("embedded weights");
+    let starts = ["noise", "mean", "dataset"];
+    let cell = SIDE * SCALE + GAP;
+    let (width, height) = (10 * cell + GAP, starts.len() * cell + GAP);
+    let mut image = vec![255u8; width * height];
+    for (row, name) in starts.iter().enumerate() {
+        for class in 0..10 {
+            let seed = class as u64;
+            let options = Options {
+                start: start(name, None, seed).expect("start"),
+                seed,
+                ..Options::default()
+            };
+            let mut ascent =
+                Ascent::new(&net, class as i64, options.clone(), &device).expect("ascent");
+            let state = ascent.step(DEFAULT_STEPS);
+            let x: Vec<f32> = state.x.into_data().try_to_vec().expect("image");
+            let scores: Vec<f32> = state.scores.into_data().try_to_vec().expect("scores");
+            println!(
+                "{name:>7} class {class}: S_c {:7.2}  p {:.4}  objective {:7.2}  x in [{:.2}, {:.2}]",
+                scores[class],
+                softmax(&scores)[class],
+                objective(&options, class, &scores, &x),
+                x.iter().cloned().fold(f32::INFINITY, f32::min),
+                x.iter().cloned().fold(f32::NEG_INFINITY, f32::max),
+            );
+            let lo = x.iter().cloned().fold(f32::INFINITY, f32::min);
+            let hi = x.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let span = if hi > lo { hi - lo } else { 1.0 };
+            for y in 0..SIDE * SCALE {
+                for xx in 0..SIDE * SCALE {
+                    let v = (x[(y / SCALE) * SIDE + xx / SCALE] - lo) / span;
+                    let (py, px) = (GAP + row * cell + y, GAP + class * cell + xx);
+                    image[py * width + px] = (v * 255.0).round() as u8;
+                }
+            }
+        }
+    }
+    fs::create_dir_all("docs").expect("docs/");
+    fs::write("docs/class-models.png", png_gray(&image, width, height)).expect("write");
+    println!("wrote docs/class-models.png ({width}×{height})");
+}
+
+/// A minimal PNG encoder (8-bit greyscale, stored deflate blocks): no dependency for one figure.
+fn png_gray(pixels: &[u8], width: usize, height: usize) -> Vec<u8> {
+    let mut raw = Vec::with_capacity((width + 1) * height);
+    for row in pixels.chunks(width) {
+        raw.push(0); // filter: none
+        raw.extend_from_slice(row);
+    }
+    let mut z = vec![0x78, 0x01];
+    let blocks: Vec<&[u8]> = raw.chunks(65_535).collect();
+    for (i, block) in blocks.iter().enumerate() {
+        z.push((i + 1 == blocks.len()) as u8);
+        let len = block.len() as u16;
+        z.extend(len.to_le_bytes());
+        z.extend((!len).to_le_bytes());
+        z.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    z.extend(((b << 16) | a).to_be_bytes());
+
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = (width as u32).to_be_bytes().to_vec();
+    ihdr.extend((height as u32).to_be_bytes());
+    ihdr.extend([8, 0, 0, 0, 0]);
+    for (kind, data) in [(b"IHDR", ihdr), (b"IDAT", z), (b"IEND", vec![])] {
+        out.extend((data.len() as u32).to_be_bytes());
+        let mut chunk = kind.to_vec();
+        chunk.extend(&data);
+        out.extend(&chunk);
+        out.extend(crc32(&chunk).to_be_bytes());
+    }
+    out
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}

@@ -1,0 +1,89 @@
+// End-to-end: www/embed.html, a documentation page with two <deep-inside-demo> elements
+// (saliency and LRP) sharing one worker, under the strict CSP. Screenshot: .e2e/embed.png.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import path from 'node:path';
+import { open, eight, SHOTS } from './browser.mjs';
+
+const counters = (page) => page.evaluate(() => [...document.querySelectorAll('deep-inside-demo')]
+  .map((d) => Number(d.dataset.updates ?? 0)));
+
+/** Per element: the canvases of its shadow root that are blank or a single colour. */
+const unpainted = (page) => page.evaluate(() => [...document.querySelectorAll('deep-inside-demo')].map((d) =>
+  [...d.shadowRoot.querySelectorAll('canvas')].filter((c) => {
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < data.length; i += 4) seen.add(`${data[i]},${data[i + 1]},${data[i + 2]},${data[i + 3]}`);
+    return seen.size < 2;
+  }).map((c) => c.getAttribute('aria-label'))));
+
+test('embed.html: two demos render under the strict CSP, and drawing updates one', async () => {
+  const { page, record, close } = await open('/www/embed.html', { webgpu: false });
+  try {
+    await page.waitForFunction(() => {
+      const demos = [...document.querySelectorAll('deep-inside-demo')];
+      return demos.length === 2 && demos.every((d) => d.dataset.ready === '1');
+    }, null, { timeout: 60000 });
+    // The legends come from the worker too: give them a moment after the first maps.
+    await page.waitForTimeout(300);
+
+    const info = await page.evaluate(() => [...document.querySelectorAll('deep-inside-demo')].map((d) => ({
+      method: d.getAttribute('method'),
+      canvases: d.shadowRoot.querySelectorAll('canvas').length,
+      styled: getComputedStyle(d.shadowRoot.querySelector('canvas.pad')).backgroundColor,
+      status: d.shadowRoot.querySelector('.status').textContent,
+      meta: d.shadowRoot.querySelector('.caption .meta').textContent,
+      seen: d.shadowRoot.querySelector('.seen').textContent,
+      unlabelled: [...d.shadowRoot.querySelectorAll('canvas:not([aria-hidden])')]
+        .filter((c) => !c.getAttribute('role') || !c.getAttribute('aria-label')).length,
+      unnamedButtons: [...d.shadowRoot.querySelectorAll('button')].filter((b) => !b.textContent.trim()).length,
+    })));
+    assert.deepEqual(info.map((i) => i.method), ['saliency', 'lrp']);
+    assert.equal(page.workers().length, 1, 'one worker serves both elements');
+    // pad + 3 maps + legend; pad + 4 layers + legend
+    assert.deepEqual(info.map((i) => i.canvases), [5, 6]);
+    for (const i of info) {
+      assert.equal(i.styled, 'rgb(0, 0, 0)', 'the stylesheet reached the shadow root');
+      assert.equal(i.status, '', 'no error or hint in the status line');
+      assert.match(i.meta, /^Class \d.*(CPU|WebGPU) · [\d.]+ ms$/, `caption names class, backend, time: ${i.meta}`);
+      assert.equal(i.unlabelled, 0, 'every canvas has a role and a label');
+      assert.equal(i.unnamedButtons, 0);
+    }
+    // The held-out digits shown first are an 8 and a 3, and the network reads them so.
+    assert.match(info[0].seen, /label 8 · predicted 8/);
+    assert.match(info[1].seen, /label 3 · predicted 3/);
+    assert.deepEqual(await unpainted(page), [[], []]);
+
+    // Draw an 8 over the first element's pad: only that element updates, from the drawing.
+    const before = await counters(page);
+    const pad = page.locator('deep-inside-demo >> nth=0').locator('canvas.pad');
+    const box = await pad.boundingBox();
+    const pts = eight().map(([fx, fy]) => [box.x + fx * box.width, box.y + fy * box.height]);
+    await page.mouse.move(...pts[0]);
+    await page.mouse.down();
+    for (const p of pts.slice(1)) await page.mouse.move(...p, { steps: 2 });
+    await page.mouse.up();
+    await page.waitForFunction((n) => Number(document.querySelector('deep-inside-demo').dataset.updates) > n,
+      before[0], { timeout: 60000 });
+    await page.waitForTimeout(500);   // a queued newer input finishes too
+    const after = await counters(page);
+    assert.ok(after[0] > before[0], `the drawn-on element repainted: ${before} → ${after}`);
+    assert.equal(after[1], before[1], 'the other element did not');
+    const seen = await page.locator('deep-inside-demo >> nth=0').locator('.seen').textContent();
+    assert.match(seen, /^your drawing · predicted \d/);
+    assert.deepEqual(await unpainted(page), [[], []]);
+
+    // Keyboard: "next digit" is a button reachable by Tab and pressed with Enter.
+    const n = (await counters(page))[1];
+    await page.locator('deep-inside-demo >> nth=1').locator('button', { hasText: 'next digit' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((n) => Number(document.querySelectorAll('deep-inside-demo')[1].dataset.updates) > n,
+      n, { timeout: 60000 });
+
+    await page.screenshot({ path: path.join(SHOTS, 'embed.png'), fullPage: true });
+    assert.deepEqual(record.errors, [], 'no console errors');
+    assert.deepEqual(record.foreign, [], 'no request to another origin');
+  } finally {
+    await close();
+  }
+});

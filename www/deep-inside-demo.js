@@ -1,0 +1,580 @@
+// <deep-inside-demo>: the demo as one custom element, for documentation sites.
+//
+//   <script type="module" src="/path/to/www/deep-inside-demo.js"></script>
+//   <deep-inside-demo method="saliency" digit="8" backend="auto"></deep-inside-demo>
+//
+// method:  "saliency" (default) | "lrp" | "class-model" | "predict"
+// digit:   0..9, the class of the held-out digit shown first (default 8)
+// backend: "auto" (default) | "cpu" | "webgpu". One worker serves every element of the page,
+//          so this is page-wide: the first element to connect starts the worker with its value,
+//          and changing the attribute later switches the worker for all elements.
+//
+// Works under `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`:
+// no inline styles (the shadow root links deep-inside-demo.css), no innerHTML. Needs worker.js
+// beside this file and ../pkg/cpu/ (and ../pkg/webgpu/ for WebGPU) served with it.
+//
+// For tests and embedders: `data-updates` counts repaints, `data-ready="1"` follows the first,
+// `data-backend` names the backend of the last result, `data-steps` the class model's steps.
+
+const WORKER_URL = new URL('./worker.js', import.meta.url);
+const CSS_URL = new URL('./deep-inside-demo.css', import.meta.url);
+
+const METHODS = ['saliency', 'lrp', 'class-model', 'predict'];
+const BACKENDS = ['auto', 'cpu', 'webgpu'];
+const CLASS_MODEL_STEPS = 150;
+const CLASS_MODEL_CHUNK = 10;
+const PAD = 280;          // the pad's backing store; 140 CSS pixels, so sharp on 2× screens
+const INK_WIDTH = 22;     // in backing-store pixels, as on the full page
+
+// --- one worker for the page -------------------------------------------------------------
+// Requests of every element share one id counter and one pending map; the worker answers
+// them in the order they were sent.
+
+let shared = null;
+
+function connection(backend) {
+  if (shared) return shared;
+  const pending = new Map();
+  const listeners = new Set();
+  let nextId = 0;
+  let broken = null;
+  let worker;
+  const fail = (error) => {
+    broken = error;
+    for (const p of pending.values()) p.reject(error);
+    pending.clear();
+  };
+  try {
+    worker = new Worker(WORKER_URL, { type: 'module' });
+  } catch (e) {
+    broken = new Error(`could not start the worker: ${e.message}`);
+  }
+  if (worker) {
+    worker.onmessage = ({ data }) => {
+      if (data?.event === 'backend') {
+        shared.backend = data.backend;
+        shared.reason = data.reason;
+        for (const l of listeners) l(data);
+        return;
+      }
+      const p = pending.get(data?.id);
+      if (!p) return;
+      pending.delete(data.id);
+      if (data.ok) p.resolve({ value: data.value, ms: data.ms, backend: data.backend });
+      else p.reject(new Error(data.error));
+    };
+    worker.onerror = (e) => {
+      e.preventDefault?.();
+      fail(new Error(`the worker failed${e.message ? `: ${e.message}` : ' to load'}`));
+    };
+    worker.onmessageerror = () => fail(new Error('a message from the worker could not be read'));
+  }
+
+  const ask = (op, args = {}, transfer = []) => {
+    if (broken) return Promise.reject(broken);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      try {
+        worker.postMessage({ id, op, args }, transfer);
+      } catch (e) {
+        pending.delete(id);
+        reject(e);
+      }
+    });
+  };
+
+  shared = { ask, listeners, backend: null, reason: '', requested: backend };
+  shared.ready = ask('init', { backend });
+  shared.ready.catch(() => {});   // every element awaits it and shows the error itself
+  const once = (op) => {
+    let p = null;
+    return () => (p ??= shared.ready.then(() => ask(op)).then((r) => r.value));
+  };
+  shared.heldout = once('heldout');   // 1000 digits: fetched once for the whole page
+  shared.legend = once('legend');
+  return shared;
+}
+
+function switchBackend(backend) {
+  if (!shared || shared.requested === backend) return;
+  shared.requested = backend;
+  shared.ready = shared.ask('init', { backend });
+  shared.ready.catch(() => {});
+}
+
+// The worker keeps one class model ascent at a time: runs of different elements take turns.
+let ascentTail = Promise.resolve();
+let ascents = 0;   // running or waiting
+function exclusive(fn) {
+  ascents++;
+  const run = ascentTail.then(fn).finally(() => { ascents--; });
+  ascentTail = run.catch(() => {});
+  return run;
+}
+
+// --- small DOM helpers -------------------------------------------------------------------
+
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k.startsWith('aria-') || k === 'role' || k.startsWith('data-')) e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  e.append(...children);
+  return e;
+}
+
+function canvas(width, height, cls, label) {
+  return el('canvas', { width, height, class: cls, role: 'img', 'aria-label': label });
+}
+
+function paint(c, rgba, width, height) {
+  if (c.width !== width || c.height !== height) { c.width = width; c.height = height; }
+  c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba), width, height), 0, 0);
+}
+
+// Text with S_c (and ∂S_c) set as S<sub>c</sub>, built as nodes: no markup is parsed.
+function setText(node, text) {
+  node.replaceChildren(...text.split(/(S_c)/).filter(Boolean).map((part) =>
+    (part === 'S_c' ? el('span', { class: 'sc' }, 'S', el('sub', { text: 'c' })) : part)));
+}
+
+const backendName = (b) => (b === 'webgpu' ? 'WebGPU' : b === 'cpu' ? 'CPU' : String(b ?? '?'));
+const ms = (t) => `${t.toFixed(t < 10 ? 1 : 0)} ms`;
+const num = (v, d = 3) => (Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001) ? v.toExponential(1) : v.toFixed(d));
+
+function legend(kind, labels) {
+  const c = el('canvas', { width: 64, height: 1, 'aria-hidden': 'true' });
+  const caption = el('figcaption', {}, ...labels.map((t) => el('span', { text: t })));
+  const f = el('figure', { class: 'legend', 'data-kind': kind }, c, caption);
+  return { figure: f, canvas: c, caption };
+}
+
+// --- the element -------------------------------------------------------------------------
+
+const TITLES = {
+  saliency: 'Saliency maps',
+  lrp: 'Layer-wise relevance propagation',
+  'class-model': 'Class model visualisation',
+  predict: 'Prediction',
+};
+
+class DeepInsideDemo extends HTMLElement {
+  static observedAttributes = ['method', 'digit', 'backend'];
+
+  #root;
+  #ui = null;            // the built shadow DOM
+  #panel = null;         // the method's panel: { method, ...elements }
+  #conn = null;
+  #ink = null;
+  #strokes = [];         // each: [[x, y], ...] in backing-store pixels
+  #drawing = null;
+  #background = null;    // a held-out digit (784 values in [0, 1]) under the strokes
+  #index = -1;           // which held-out digit that is
+  #heldout = null;
+  #dirty = false;        // the input or the method changed: compute again
+  #busy = false;
+  #seed = 0;             // class model: "run again" takes a new seed
+  #started = false;
+
+  constructor() {
+    super();
+    this.#root = this.attachShadow({ mode: 'open' });
+  }
+
+  get method() {
+    const m = this.getAttribute('method');
+    return METHODS.includes(m) ? m : 'saliency';
+  }
+
+  get digit() {
+    const d = Number(this.getAttribute('digit') ?? 8);
+    return Number.isInteger(d) && d >= 0 && d <= 9 ? d : 8;
+  }
+
+  get backend() {
+    const b = this.getAttribute('backend');
+    return BACKENDS.includes(b) ? b : 'auto';
+  }
+
+  connectedCallback() {
+    this.#conn = connection(this.backend);
+    if (!this.#ui) this.#build();
+    if (!this.#started) {
+      this.#started = true;
+      this.#start();
+    } else {
+      this.#schedule();
+    }
+  }
+
+  disconnectedCallback() {
+    this.#drawing = null;   // running loops see !isConnected and stop
+  }
+
+  attributeChangedCallback(name, old, value) {
+    if (old === value || !this.#ui) return;
+    if (name === 'method') {
+      this.#buildPanel();
+      this.#schedule();
+    } else if (name === 'digit') {
+      if (this.#heldout) this.#useHeldout(this.#firstOf(this.digit));
+    } else if (name === 'backend' && this.isConnected) {
+      switchBackend(this.backend);
+      this.#schedule();
+    }
+  }
+
+  // --- building ---------------------------------------------------------------------------
+
+  #build() {
+    const link = el('link', { rel: 'stylesheet', href: CSS_URL.href });
+    const box = el('div', { class: 'demo', role: 'group' });
+    // Hidden until the stylesheet is in, so that nothing flashes unstyled.
+    box.style.visibility = 'hidden';
+    const show = () => { box.style.visibility = ''; };
+    link.addEventListener('load', show);
+    link.addEventListener('error', show);
+
+    const title = el('p', { class: 'title', id: 'title' });
+    box.setAttribute('aria-labelledby', 'title');
+
+    const pad = canvas(PAD, PAD, 'pad', 'drawing pad');
+    this.#ink = pad.getContext('2d', { willReadFrequently: true });
+    const clear = el('button', { type: 'button', text: 'clear', 'aria-label': 'clear the drawing pad' });
+    const next = el('button', { type: 'button', text: 'next digit', 'aria-label': 'next digit: show another held-out digit' });
+    const seen = el('p', { class: 'seen' });
+    const input = el('div', { class: 'input' }, pad, el('div', { class: 'buttons' }, clear, next), seen);
+
+    const panel = el('div', { class: 'panel' });
+    const status = el('p', { class: 'status', role: 'status', 'aria-live': 'polite', text: 'loading…' });
+    box.append(title, el('div', { class: 'body' }, input, panel), status);
+    this.#root.append(link, box);
+    this.#ui = { box, title, pad, clear, next, seen, panel, status };
+
+    pad.addEventListener('pointerdown', (e) => {
+      if (e.button !== 0) return;
+      e.preventDefault();
+      pad.setPointerCapture?.(e.pointerId);
+      this.#drawing = [this.#point(e)];
+      this.#strokes.push(this.#drawing);
+      this.#redraw();
+      this.#schedule();
+    });
+    pad.addEventListener('pointermove', (e) => {
+      if (!this.#drawing) return;
+      for (const c of e.getCoalescedEvents?.() ?? [e]) this.#drawing.push(this.#point(c));
+      this.#redraw();
+      this.#schedule();
+    });
+    const end = () => { this.#drawing = null; };
+    pad.addEventListener('pointerup', end);
+    pad.addEventListener('pointercancel', end);
+    clear.addEventListener('click', () => {
+      this.#strokes.length = 0;
+      this.#background = null;
+      this.#redraw();
+      this.#describePad();
+      this.#schedule();
+    });
+    next.addEventListener('click', () => {
+      if (this.#heldout) this.#useHeldout((this.#index + 1) % this.#heldout.labels.length);
+    });
+    this.#buildPanel();
+  }
+
+  #buildPanel() {
+    const method = this.method;
+    const { panel, title } = this.#ui;
+    title.textContent = TITLES[method];
+    panel.replaceChildren();
+    panel.dataset.method = method;
+    const caption = el('p', { class: 'caption' });
+    const what = el('span', { class: 'what' });
+    const meta = el('span', { class: 'meta' });
+    caption.append(what, ' ', meta);
+    const p = { method, caption, what, meta };
+
+    if (method === 'saliency') {
+      setText(what, '|∂S_c/∂x|: how much each pixel moves the class score; DeconvNet and guided backprop change only the rule at ReLU.');
+      const maps = el('div', { class: 'maps' });
+      p.maps = {};
+      for (const [m, name] of [['gradient', 'gradient'], ['deconvnet', 'DeconvNet'], ['guided', 'guided backprop']]) {
+        const c = canvas(28, 28, 'map', `${name} saliency map`);
+        const max = el('span', { class: 'sum' });
+        maps.append(el('figure', {}, c, el('figcaption', {}, el('span', { text: name }), max)));
+        p.maps[m] = { canvas: c, max };
+      }
+      p.legend = legend('sequential', ['0', 'magnitude', 'max']);
+      panel.append(caption, maps, p.legend.figure);
+    } else if (method === 'lrp') {
+      setText(what, 'The class score S_c redistributed layer by layer: the relevance entering each layer (red: for the class, blue: against).');
+      const maps = el('div', { class: 'maps' });
+      p.layers = {};
+      for (const [name, w, h, label, cls] of [
+        ['conv1', 28, 28, 'conv1 in (pixels)', 'map'],
+        ['conv2', 12, 12, 'conv2 in (12×12)', 'map'],
+        ['fc1', 4, 4, 'fc1 in (4×4)', 'map'],
+        ['fc2', 128, 1, 'fc2 in (128 units)', 'map wide'],
+      ]) {
+        const c = canvas(w, h, cls, `relevance entering ${label}`);
+        const sum = el('span', { class: 'sum' });
+        maps.append(el('figure', {}, c, el('figcaption', {}, el('span', { text: label }), sum)));
+        p.layers[name] = { canvas: c, sum };
+      }
+      p.legend = legend('diverging', ['−limit', '0', '+limit']);
+      panel.append(caption, maps, p.legend.figure);
+    } else if (method === 'class-model') {
+      setText(what, 'Gradient ascent on the input from noise, x ← x + α∂(S_c − λ‖x‖²)/∂x: the image the network scores highest for a class.');
+      p.image = canvas(28, 28, 'map', 'class model image');
+      p.range = el('span', { class: 'sum', text: 'display: black = min, white = max' });
+      p.progress = el('p', { class: 'progress', text: `step 0 of ${CLASS_MODEL_STEPS}` });
+      p.again = el('button', { type: 'button', text: 'run again', 'aria-label': 'run again: a new class model from new noise' });
+      p.again.addEventListener('click', () => { this.#seed++; this.#schedule(); });
+      const figure = el('figure', {}, p.image, el('figcaption', {}, p.range));
+      panel.append(caption, el('div', { class: 'maps' }, figure, el('div', { class: 'cm-side' }, p.progress, p.again)));
+    } else {
+      setText(what, 'p(c|x): the softmax of the class scores S_c(x).');
+      const bars = el('div', { class: 'bars', role: 'img', 'aria-label': 'class probabilities' });
+      p.bars = [];
+      for (let c = 0; c < 10; c++) {
+        const fill = el('span', { class: 'fill' });
+        const value = el('span', { class: 'value', text: '–' });
+        const row = el('div', { class: 'bar' }, el('span', { class: 'label', text: String(c) }), el('span', { class: 'track' }, fill), value);
+        bars.append(row);
+        p.bars.push({ row, fill, value });
+      }
+      p.barsBox = bars;
+      panel.append(caption, bars);
+    }
+    this.#panel = p;
+    if (p.legend) this.#paintLegend(p.legend);
+  }
+
+  async #paintLegend(l) {
+    try {
+      const value = await this.#conn.legend();
+      paint(l.canvas, l.figure.dataset.kind === 'sequential' ? value.sequential : value.diverging, 64, 1);
+    } catch {
+      // The status line shows what went wrong with the worker.
+    }
+  }
+
+  // --- the pad ----------------------------------------------------------------------------
+
+  #point(e) {
+    const pad = this.#ui.pad;
+    const r = pad.getBoundingClientRect();
+    return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height];
+  }
+
+  #redraw() {
+    const ink = this.#ink;
+    const { pad } = this.#ui;
+    ink.clearRect(0, 0, pad.width, pad.height);
+    if (this.#background) {
+      const img = new ImageData(28, 28);
+      this.#background.forEach((v, i) => img.data.set([255, 255, 255, Math.round(255 * Math.min(1, Math.max(0, v)))], 4 * i));
+      const small = new OffscreenCanvas(28, 28);
+      small.getContext('2d').putImageData(img, 0, 0);
+      ink.imageSmoothingEnabled = true;
+      ink.drawImage(small, 0, 0, pad.width, pad.height);
+    }
+    ink.lineCap = ink.lineJoin = 'round';
+    ink.lineWidth = INK_WIDTH;
+    ink.strokeStyle = '#fff';
+    for (const s of this.#strokes) {
+      ink.beginPath();
+      ink.moveTo(s[0][0], s[0][1]);
+      for (const [x, y] of s) ink.lineTo(x, y);
+      if (s.length === 1) ink.lineTo(s[0][0] + 0.1, s[0][1]);
+      ink.stroke();
+    }
+  }
+
+  #describePad() {
+    const { pad, seen } = this.#ui;
+    let what;
+    if (this.#strokes.length) what = 'your drawing';
+    else if (this.#background) what = `held-out digit #${this.#index}, labelled ${this.#heldout.labels[this.#index]}`;
+    else what = 'empty';
+    pad.setAttribute('aria-label', `drawing pad: draw a digit with a mouse, pen or finger; shows ${what}`);
+    seen.textContent = this.#strokes.length ? 'your drawing' : this.#background ? `held-out #${this.#index}, label ${this.#heldout.labels[this.#index]}` : '';
+  }
+
+  #firstOf(label) {
+    const i = this.#heldout.labels.indexOf(label);
+    return i < 0 ? 0 : i;
+  }
+
+  #useHeldout(i) {
+    const { labels, pixels } = this.#heldout;
+    if (!labels.length) return;
+    this.#index = i;
+    this.#background = Float32Array.from(pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
+    this.#strokes.length = 0;
+    this.#redraw();
+    this.#describePad();
+    this.#schedule();
+  }
+
+  // --- computing --------------------------------------------------------------------------
+
+  async #start() {
+    try {
+      this.#conn.listeners.add((e) => { this.dataset.backend = e.backend; });
+      await this.#conn.ready;
+      this.#heldout = await this.#conn.heldout();
+      this.#useHeldout(this.#firstOf(this.digit));
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  #schedule() {
+    this.#dirty = true;
+    if (!this.#busy && this.#heldout) this.#loop();
+  }
+
+  // At most one computation in flight per element; the newest input wins.
+  async #loop() {
+    this.#busy = true;
+    try {
+      while (this.#dirty && this.isConnected) {
+        this.#dirty = false;
+        try {
+          await this.#refresh();
+        } catch (e) {
+          this.#fail(e);
+        }
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  // The 784 pixels to explain: the held-out digit itself while nothing is drawn on it,
+  // else the pad's ink made into an MNIST digit by the worker. null: the pad is empty.
+  async #input() {
+    if (!this.#strokes.length) return this.#background ? Float32Array.from(this.#background) : null;
+    const { pad } = this.#ui;
+    const rgba = this.#ink.getImageData(0, 0, pad.width, pad.height).data;
+    const gray = new Float32Array(pad.width * pad.height);
+    for (let i = 0; i < gray.length; i++) gray[i] = rgba[4 * i + 3] / 255;
+    const { value } = await this.#conn.ask('toMnist', { gray, width: pad.width, height: pad.height }, [gray.buffer]);
+    return value;
+  }
+
+  async #refresh() {
+    await this.#conn.ready;
+    const pixels = await this.#input();
+    if (!pixels) {
+      this.#ui.status.textContent = 'Draw a digit in the black box.';
+      return;
+    }
+    const p = this.#panel;
+    if (p.method === 'class-model') return this.#classModel(pixels);
+    const { value: a, backend } = await this.#conn.ask('analyse', {
+      pixels, class: -1, composite: 'recommended', pool: 'max', quantile: 0.95,
+    });
+    if (p !== this.#panel) { this.#dirty = true; return; }   // the method changed meanwhile
+    this.#showPrediction(a.prediction);
+    if (p.method === 'saliency') this.#showSaliency(p, a.saliency, a.prediction.class, backend);
+    else if (p.method === 'lrp') this.#showRelevance(p, a.lrp, a.prediction.class, backend);
+    else this.#showProbabilities(p, a.prediction, backend);
+    this.#repainted(backend);
+  }
+
+  #showPrediction(pr) {
+    const { seen } = this.#ui;
+    const base = this.#strokes.length ? 'your drawing' : `held-out #${this.#index}, label ${this.#heldout.labels[this.#index]}`;
+    seen.textContent = `${base} · predicted ${pr.predicted} (p ${pr.probabilities[pr.predicted].toFixed(3)})`;
+  }
+
+  #showSaliency(p, s, cls, backend) {
+    for (const [m, { canvas: c, max }] of Object.entries(p.maps)) {
+      paint(c, s.methods[m].rgba, 28, 28);
+      max.textContent = `max ${num(s.methods[m].max)}`;
+    }
+    p.meta.textContent = `Class ${cls} · ${backendName(backend)} · ${ms(s.ms)}`;
+  }
+
+  #showRelevance(p, r, cls, backend) {
+    for (const l of r.layers) {
+      const view = p.layers[l.name];
+      if (!view) continue;
+      paint(view.canvas, l.rgba, l.width, l.height);
+      setText(view.sum, `ΣR/S_c = ${(l.total / r.score).toFixed(3)}`);
+      view.canvas.setAttribute('aria-label', `relevance entering ${l.name}; colour limit ±${num(l.limit ?? 1)}`);
+    }
+    setText(p.meta, `Class ${cls}, S_c = ${r.score.toFixed(2)} · ${backendName(backend)} · ${ms(r.ms)}`);
+  }
+
+  #showProbabilities(p, pr, backend) {
+    pr.probabilities.forEach((q, c) => {
+      const b = p.bars[c];
+      b.fill.style.width = `${(100 * q).toFixed(1)}%`;
+      b.value.textContent = q.toFixed(3);
+      b.row.classList.toggle('top', c === pr.predicted);
+    });
+    p.barsBox.setAttribute('aria-label', `class probabilities: ${Array.from(pr.probabilities, (q, c) => `${c}: ${q.toFixed(2)}`).join(', ')}`);
+    p.meta.textContent = `${backendName(backend)} · ${ms(pr.ms)}`;
+  }
+
+  // The class model of the class shown: the held-out digit's label, or what the network
+  // reads in a drawing. Steps come in chunks so that the image grows as it ascends.
+  async #classModel(pixels) {
+    const p = this.#panel;
+    let cls;
+    if (this.#strokes.length) {
+      const { value: a } = await this.#conn.ask('analyse', {
+        pixels, class: -1, composite: 'recommended', pool: 'max', quantile: 0.95,
+      });
+      this.#showPrediction(a.prediction);
+      cls = a.prediction.predicted;
+    } else {
+      cls = this.#heldout.labels[this.#index];
+    }
+    const stale = () => this.#dirty || !this.isConnected || p !== this.#panel;
+    if (stale()) return;
+    if (ascents > 0) this.#ui.status.textContent = 'Waiting for another class model on this page…';
+    await exclusive(async () => {
+      if (stale()) return;
+      if (this.#ui.status.textContent.startsWith('Waiting')) this.#ui.status.textContent = '';
+      const options = { objective: 'score', start: 'noise', seed: this.#seed, lambda: 0.05, step: 0.1 };
+      let spent = (await this.#conn.ask('classModelStart', { class: cls, options })).ms;
+      for (let done = 0; done < CLASS_MODEL_STEPS; done += CLASS_MODEL_CHUNK) {
+        if (stale()) return;
+        const { value: s, ms: t, backend } = await this.#conn.ask('classModelStep', { n: Math.min(CLASS_MODEL_CHUNK, CLASS_MODEL_STEPS - done) });
+        spent += t;
+        if (p !== this.#panel) return;
+        paint(p.image, s.rgba, 28, 28);
+        p.image.setAttribute('aria-label', `class model image of ${cls} after ${s.steps} steps`);
+        p.range.textContent = `display: black = ${s.lo.toFixed(2)}, white = ${s.hi.toFixed(2)}`;
+        setText(p.progress, `class ${cls} · step ${s.steps} of ${CLASS_MODEL_STEPS} · p(${cls}) = ${s.probability.toFixed(4)} · S_c = ${s.score.toFixed(2)}`);
+        p.meta.textContent = `${backendName(backend)} · ${ms(spent)} for ${s.steps} steps`;
+        this.dataset.steps = String(s.steps);
+        this.#repainted(backend);
+      }
+    });
+  }
+
+  #repainted(backend) {
+    if (backend) this.dataset.backend = backend;
+    if (this.#ui.status.textContent) this.#ui.status.textContent = '';
+    this.#ui.status.classList.remove('error');
+    this.dataset.updates = String(Number(this.dataset.updates ?? 0) + 1);
+    this.dataset.ready = '1';
+  }
+
+  #fail(e) {
+    if (!this.#ui) return;
+    this.#ui.status.textContent = `Error: ${e?.message ?? e}`;
+    this.#ui.status.classList.add('error');
+  }
+}
+
+if (!customElements.get('deep-inside-demo')) customElements.define('deep-inside-demo', DeepInsideDemo);
