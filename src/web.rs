@@ -151,13 +151,18 @@ impl DeepInside {
         })
     }
 
-    /// Runs `work` on the backend and turns its result into a promise.
-    fn spawn<F>(&self, work: impl FnOnce(Rc<Inner>) -> F + 'static) -> Promise
+    /// Runs `work` on the backend with the checked `input` and turns its result into a
+    /// promise; a bad input rejects it.
+    fn spawn<T: 'static, F>(
+        &self,
+        input: Result<T, Error>,
+        work: impl FnOnce(Rc<Inner>, T) -> F + 'static,
+    ) -> Promise
     where
         F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
     {
         let inner = self.inner.clone();
-        future_to_promise(async move { work(inner).await.map_err(JsValue::from) })
+        future_to_promise(async move { work(inner, input?).await.map_err(JsValue::from) })
     }
 }
 
@@ -185,9 +190,11 @@ impl DeepInside {
 
     /// The probabilities and scores for one 28×28 image (784 intensities in [0, 1]).
     #[wasm_bindgen(unchecked_return_type = "Promise<Prediction>")]
-    pub fn predict(&self, pixels: &[f32]) -> Promise {
-        let pixels = pixels.to_vec();
-        self.spawn(move |inner| async move {
+    pub fn predict(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
+    ) -> Promise {
+        self.spawn(floats("pixels", &pixels), move |inner, pixels| async move {
             let x = data::image_tensor(&pixels, &inner.device)?;
             let logits = read(inner.network.forward(x)).await?;
             Ok(prediction(&logits).into())
@@ -197,22 +204,35 @@ impl DeepInside {
     /// The saliency map `|∂S_c/∂x|` (784 values) for any class, by `method`: "gradient",
     /// "deconvnet" or "guided" (the last two: the same walk with another ReLU rule).
     #[wasm_bindgen(unchecked_return_type = "Promise<Float32Array>")]
-    pub fn saliency(&self, pixels: &[f32], class: f64, method: String) -> Promise {
+    pub fn saliency(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
+        class: f64,
+        method: String,
+    ) -> Promise {
         self.maps(pixels, class, method, true)
     }
 
     /// The signed map behind `saliency`: for "gradient", `∂S_c/∂x` itself.
     #[wasm_bindgen(js_name = signedSaliency, unchecked_return_type = "Promise<Float32Array>")]
-    pub fn signed_saliency(&self, pixels: &[f32], class: f64, method: String) -> Promise {
+    pub fn signed_saliency(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
+        class: f64,
+        method: String,
+    ) -> Promise {
         self.maps(pixels, class, method, false)
     }
 
     /// Everything the page shows for one image, from one forward pass: the prediction and
     /// the signed maps of the three methods for `class` (-1: the predicted class).
     #[wasm_bindgen(unchecked_return_type = "Promise<Explanation>")]
-    pub fn explain(&self, pixels: &[f32], class: f64) -> Promise {
-        let pixels = pixels.to_vec();
-        self.spawn(move |inner| async move {
+    pub fn explain(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
+        class: f64,
+    ) -> Promise {
+        self.spawn(floats("pixels", &pixels), move |inner, pixels| async move {
             let x = data::image_tensor(&pixels, &inner.device)?;
             let acts = inner.network.trace(x);
             let logits = read(acts[acts.len() - 1].clone()).await?;
@@ -240,15 +260,14 @@ impl DeepInside {
     #[wasm_bindgen(unchecked_return_type = "Promise<RelevanceResult>")]
     pub fn relevance(
         &self,
-        pixels: &[f32],
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
         class: f64,
         #[wasm_bindgen(unchecked_param_type = "string | string[]")] composite: JsValue,
         pool: Option<String>,
     ) -> Promise {
-        let pixels = pixels.to_vec();
-        let rules = rules(&composite, pool.as_deref());
-        self.spawn(move |inner| async move {
-            let rules = rules?;
+        let input =
+            floats("pixels", &pixels).and_then(|p| Ok((p, rules(&composite, pool.as_deref())?)));
+        self.spawn(input, move |inner, (pixels, rules)| async move {
             let class = data::check_class("class", whole("class", class)?)?;
             let x = data::image_tensor(&pixels, &inner.device)?;
             let r = lrp::relevance(&inner.converted, x, class, &rules)?;
@@ -302,9 +321,8 @@ impl DeepInside {
         })
     }
 
-    fn maps(&self, pixels: &[f32], class: f64, method: String, magnitude: bool) -> Promise {
-        let pixels = pixels.to_vec();
-        self.spawn(move |inner| async move {
+    fn maps(&self, pixels: JsValue, class: f64, method: String, magnitude: bool) -> Promise {
+        self.spawn(floats("pixels", &pixels), move |inner, pixels| async move {
             let method = Method::parse(&method)?;
             let class = data::check_class("class", whole("class", class)?)?;
             let x = data::image_tensor(&pixels, &inner.device)?;
@@ -487,9 +505,12 @@ fn rules(composite: &JsValue, pool: Option<&str>) -> Result<Rules, Error> {
 /// Localisation from a saliency map (28×28): the pixels above `quantile` (0.95 keeps the top
 /// 5%), the largest connected component of them, and its bounding box.
 #[wasm_bindgen(unchecked_return_type = "Localisation")]
-pub fn localise(map: &[f32], quantile: f64) -> Result<JsValue, JsValue> {
-    let side = crate::model::SIDE;
-    let l = crate::localise::localise(map, side, side, quantile)?;
+pub fn localise(
+    #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] map: JsValue,
+    quantile: f64,
+) -> Result<JsValue, JsValue> {
+    let map = floats("map", &map)?;
+    let l = crate::localise::localise(&map, SIDE, SIDE, quantile)?;
     let bytes = |m: &[bool]| Uint8Array::from(&m.iter().map(|&b| b as u8).collect::<Vec<_>>()[..]);
     let out = Object::new();
     set(&out, "threshold", &JsValue::from(l.threshold));
@@ -521,24 +542,41 @@ fn colour_limit(map: &[f32], limit: Option<f32>) -> Result<f32, Error> {
 /// RGBA bytes for a map: `colormap` "sequential" (viridis, for magnitudes) or "diverging"
 /// (blue–white–red, symmetric), scaled to `limit` (default: the map's largest magnitude).
 #[wasm_bindgen(js_name = mapToRgba)]
-pub fn map_to_rgba(map: &[f32], colormap: String, limit: Option<f32>) -> Result<Vec<u8>, JsValue> {
+pub fn map_to_rgba(
+    #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] map: JsValue,
+    colormap: String,
+    limit: Option<f32>,
+) -> Result<Vec<u8>, JsValue> {
+    let map = floats("map", &map)?;
     let colormap = Colormap::parse(&colormap)?;
-    Ok(colormap.rgba(map, colour_limit(map, limit)?))
+    Ok(colormap.rgba(&map, colour_limit(&map, limit)?))
 }
 
 /// RGBA bytes of the digit in grey with the map's magnitude laid over it.
 #[wasm_bindgen(js_name = overlayRgba)]
-pub fn overlay_rgba(digit: &[f32], map: &[f32], limit: Option<f32>) -> Result<Vec<u8>, JsValue> {
+pub fn overlay_rgba(
+    #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] digit: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] map: JsValue,
+    limit: Option<f32>,
+) -> Result<Vec<u8>, JsValue> {
+    let (digit, map) = (floats("digit", &digit)?, floats("map", &map)?);
     if digit.len() != map.len() {
         return Err(Error::argument("digit", "must have as many values as the map").into());
     }
-    Ok(colormap::overlay(digit, map, colour_limit(map, limit)?))
+    Ok(colormap::overlay(&digit, &map, colour_limit(&map, limit)?))
 }
 
 /// Draws RGBA bytes (`width × height × 4`) into a canvas (an `HTMLCanvasElement` or an
 /// `OffscreenCanvas`) at its top-left corner; CSS `image-rendering: pixelated` upsamples it.
 #[wasm_bindgen(js_name = drawRgba)]
-pub fn draw_rgba(canvas: &JsValue, rgba: &[u8], width: f64, height: f64) -> Result<(), JsValue> {
+pub fn draw_rgba(
+    canvas: &JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | Uint8ClampedArray")] rgba: JsValue,
+    width: f64,
+    height: f64,
+) -> Result<(), JsValue> {
+    let rgba = bytes("rgba", &rgba)?;
+    let rgba = &rgba[..];
     let (width, height) = (size("width", width)?, size("height", height)?);
     if width == 0 || (width as usize) * (height as usize) * 4 != rgba.len() {
         return Err(Error::argument("rgba", "must hold width × height × 4 bytes").into());
@@ -562,9 +600,14 @@ pub fn draw_rgba(canvas: &JsValue, rgba: &[u8], width: f64, height: f64) -> Resu
 /// Converts a grayscale picture (ink bright on dark, values in [0, 1], row-major) of any size
 /// to the 784 intensities the network expects: cropped, scaled to 20 px and centred by mass.
 #[wasm_bindgen(js_name = toMnist)]
-pub fn to_mnist(gray: &[f32], width: f64, height: f64) -> Result<Float32Array, JsValue> {
+pub fn to_mnist(
+    #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] gray: JsValue,
+    width: f64,
+    height: f64,
+) -> Result<Float32Array, JsValue> {
+    let gray = floats("gray", &gray)?;
     let out = crate::input::to_mnist(
-        gray,
+        &gray,
         size("width", width)? as usize,
         size("height", height)? as usize,
     )?;
@@ -575,9 +618,14 @@ pub fn to_mnist(gray: &[f32], width: f64, height: f64) -> Result<Float32Array, J
 /// expects: grey, inverted when the background is light, cropped, scaled and centred by mass.
 /// Rejects pictures that are too small, fully transparent or blank.
 #[wasm_bindgen(js_name = pictureToMnist)]
-pub fn picture_to_mnist(rgba: &[u8], width: f64, height: f64) -> Result<Float32Array, JsValue> {
+pub fn picture_to_mnist(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | Uint8ClampedArray")] rgba: JsValue,
+    width: f64,
+    height: f64,
+) -> Result<Float32Array, JsValue> {
+    let rgba = bytes("rgba", &rgba)?;
     let out = crate::input::picture_to_mnist(
-        rgba,
+        &rgba,
         size("width", width)? as usize,
         size("height", height)? as usize,
     )?;
@@ -592,6 +640,46 @@ pub fn heldout_digits() -> Result<JsValue, JsValue> {
     set(&out, "labels", &Uint8Array::from(&digits.labels[..]));
     set(&out, "pixels", &Uint8Array::from(&digits.pixels[..]));
     Ok(out.into())
+}
+
+/// A typed array or plain array of numbers, from JS, as f32: anything else is refused with the
+/// argument's name (wasm-bindgen's own slices would throw a TypeError naming nothing).
+fn floats(name: &str, v: &JsValue) -> Result<Vec<f32>, Error> {
+    if let Some(a) = v.dyn_ref::<Float32Array>() {
+        return Ok(a.to_vec());
+    }
+    if let Some(a) = v.dyn_ref::<js_sys::Float64Array>() {
+        return Ok(a.to_vec().into_iter().map(|x| x as f32).collect());
+    }
+    if let Some(a) = v.dyn_ref::<Array>() {
+        return a
+            .iter()
+            .enumerate()
+            .map(|(i, x)| {
+                x.as_f64()
+                    .map(|x| x as f32)
+                    .ok_or_else(|| Error::argument(name, format!("element {i} is not a number")))
+            })
+            .collect();
+    }
+    Err(Error::argument(
+        name,
+        "must be a Float32Array or an array of numbers",
+    ))
+}
+
+/// A Uint8Array or Uint8ClampedArray from JS.
+fn bytes(name: &str, v: &JsValue) -> Result<Vec<u8>, Error> {
+    if let Some(a) = v.dyn_ref::<Uint8Array>() {
+        return Ok(a.to_vec());
+    }
+    if let Some(a) = v.dyn_ref::<js_sys::Uint8ClampedArray>() {
+        return Ok(a.to_vec());
+    }
+    Err(Error::argument(
+        name,
+        "must be a Uint8Array or Uint8ClampedArray",
+    ))
 }
 
 /// A JS number that must be a whole number: JS passes anything, and NaN or 2.5 must not be

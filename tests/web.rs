@@ -18,6 +18,11 @@ fn digit(i: usize) -> Vec<f32> {
     Digits::mnist_heldout().unwrap().image(i)
 }
 
+/// Pixels as JS passes them.
+fn js(x: &[f32]) -> JsValue {
+    Float32Array::from(x).into()
+}
+
 fn field(v: &JsValue, key: &str) -> JsValue {
     Reflect::get(v, &key.into()).unwrap()
 }
@@ -37,7 +42,10 @@ async fn settle(p: js_sys::Promise) -> Result<JsValue, String> {
 }
 
 async fn logits(api: &DeepInside, pixels: &[f32]) -> Vec<f32> {
-    floats(field(&settle(api.predict(pixels)).await.unwrap(), "logits"))
+    floats(field(
+        &settle(api.predict(js(pixels))).await.unwrap(),
+        "logits",
+    ))
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
@@ -74,12 +82,12 @@ async fn webgpu_predict_and_maps_equal_the_cpu() {
         for method in ["gradient", "deconvnet", "guided"] {
             for class in [0.0, 7.0] {
                 let a = floats(
-                    settle(cpu.saliency(&x, class, method.into()))
+                    settle(cpu.saliency(js(&x), class, method.into()))
                         .await
                         .unwrap(),
                 );
                 let b = floats(
-                    settle(gpu.saliency(&x, class, method.into()))
+                    settle(gpu.saliency(js(&x), class, method.into()))
                         .await
                         .unwrap(),
                 );
@@ -105,16 +113,23 @@ async fn auto_refuses_a_software_adapter_and_falls_back_without_webgpu() {
     let descriptor = js_sys::Object::new();
     Reflect::set(&descriptor, &"value".into(), &JsValue::UNDEFINED).unwrap();
     Reflect::set(&descriptor, &"configurable".into(), &JsValue::TRUE).unwrap();
-    js_sys::Object::define_property(navigator.unchecked_ref(), &"gpu".into(), &descriptor);
+    let navigator: js_sys::Object = navigator.unchecked_into();
+    Reflect::define_property(&navigator, &"gpu".into(), &descriptor).unwrap();
     let auto = DeepInside::open("auto").await;
     let forced = DeepInside::open("webgpu").await;
-    Reflect::delete_property(navigator.unchecked_ref(), &"gpu".into()).unwrap();
+    Reflect::delete_property(&navigator, &"gpu".into()).unwrap();
 
     let auto = auto.unwrap();
     assert_eq!(auto.backend(), "cpu");
     assert!(auto.reason().contains("no WebGPU"), "{}", auto.reason());
     assert_eq!(logits(&auto, &digit(0)).await.len(), 10);
-    assert!(forced.unwrap_err().0.contains("no WebGPU"));
+    assert!(
+        forced
+            .err()
+            .expect("webgpu refused")
+            .0
+            .contains("no WebGPU")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -123,22 +138,22 @@ async fn invalid_input_gives_an_error_and_the_next_call_works() {
     let good = digit(1);
     let before = logits(&api, &good).await;
 
-    let short = settle(api.predict(&good[..100])).await.unwrap_err();
+    let short = settle(api.predict(js(&good[..100]))).await.unwrap_err();
     assert!(short.contains("pixels") && short.contains("784"), "{short}");
     let mut nan = good.clone();
     nan[5] = f32::NAN;
     assert!(
-        settle(api.predict(&nan))
+        settle(api.predict(js(&nan)))
             .await
             .unwrap_err()
             .contains("index 5")
     );
-    assert!(settle(api.predict(&[])).await.is_err());
-    let class = settle(api.saliency(&good, 10.0, "gradient".into()))
+    assert!(settle(api.predict(js(&[]))).await.is_err());
+    let class = settle(api.saliency(js(&good), 10.0, "gradient".into()))
         .await
         .unwrap_err();
     assert!(class.contains("class"), "{class}");
-    let method = settle(api.saliency(&good, 3.0, "lrp".into()))
+    let method = settle(api.saliency(js(&good), 3.0, "lrp".into()))
         .await
         .unwrap_err();
     assert!(method.contains("method"), "{method}");
@@ -148,7 +163,11 @@ async fn invalid_input_gives_an_error_and_the_next_call_works() {
             .unwrap_err()
             .contains("backend")
     );
-    assert!(localise(&good, 1.5).is_err());
+    assert!(localise(js(&good), 1.5).is_err());
+    let wrong = settle(api.predict(JsValue::from_str("not pixels")))
+        .await
+        .unwrap_err();
+    assert!(wrong.contains("pixels"), "{wrong}");
 
     assert_eq!(
         logits(&api, &good).await,

@@ -1,0 +1,141 @@
+// Hammers every exported function with hostile arguments, one bad argument per call, and
+// checks: no wasm trap; each bad call rejected with an Error naming the bad argument; valid
+// calls afterwards give bit-identical results. Driven by fuzz.test.mjs (window.fuzz).
+import init, * as wasm from '../../pkg/cpu/deep_inside.js';
+
+const CALLS = Number(new URLSearchParams(location.search).get('calls') ?? 10000);
+
+let seed = 12345;
+const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const pick = (list) => list[Math.floor(rand() * list.length)];
+
+function badPixels() {
+  const kind = Math.floor(rand() * 9);
+  const n = [0, 1, 783, 785, 10000][Math.floor(rand() * 5)];
+  switch (kind) {
+    case 0: return new Float32Array(n);
+    case 1: { const a = new Float32Array(784); a[Math.floor(rand() * 784)] = pick([NaN, Infinity, -Infinity, 1e30, -1e30]); return a; }
+    case 2: return pick(['pixels?', 42, {}, true, undefined, null]);
+    case 3: return [];
+    case 4: return Array.from({ length: 784 }, (_, i) => (i === 300 ? 'x' : 0));
+    case 5: return new Uint8Array(784);
+    case 6: return new Float32Array(n).fill(NaN);
+    case 7: return Array.from({ length: n }, () => rand());
+    default: return new Float64Array(784).fill(1e300);
+  }
+}
+const badClass = () => pick([-1, 10, 11, NaN, Infinity, -Infinity, 1e30, 2.5, -0.5, 2 ** 53, 'three', {}, undefined, [1, 2]]);
+const badText = () => pick(['', 'GRADIENT', 'lrp', 'autoo', '💥', 'a'.repeat(5000), 42, {}, [], null, undefined]);
+const badNumber = () => pick([NaN, Infinity, -Infinity, -1, 1.5, 1e30, 'x', {}]);
+const badCount = () => pick([-1, -1e9, 1e9, 2 ** 40, NaN, Infinity, 2.5, 'many', {}]);
+
+window.fuzz = (async () => {
+  const exports = await init();
+  const heapAtStart = exports.memory.buffer.byteLength;
+  const api = await wasm.DeepInside.create('cpu');
+  const digits = wasm.heldoutDigits();
+  const x = Float32Array.from(digits.pixels.subarray(0, 784), (v) => v / 255);
+  const map = await api.saliency(x, 3, 'gradient');
+
+  // What valid calls give before the storm.
+  const snapshot = async () => JSON.stringify({
+    predict: Array.from((await api.predict(x)).logits),
+    saliency: Array.from(await api.saliency(x, 3, 'guided')),
+    relevance: (await api.relevance(x, 3, 'recommended')).layers.map((l) => Array.from(l.map)),
+    step: Array.from((await api.classModel(5, { seed: 1 }).step(3)).image),
+    localise: wasm.localise(map, 0.9).box,
+    rgba: Array.from(wasm.mapToRgba(map, 'sequential')),
+  });
+  const before = await snapshot();
+
+  // [name, bad argument's name, call making exactly that argument bad]
+  const cases = [
+    ['predict', 'pixels', () => api.predict(badPixels())],
+    ['saliency', 'pixels', () => api.saliency(badPixels(), 3, 'gradient')],
+    ['saliency', 'class', () => api.saliency(x, badClass(), 'gradient')],
+    ['saliency', 'method', () => api.saliency(x, 3, badText())],
+    ['signedSaliency', 'class', () => api.signedSaliency(x, badClass(), 'deconvnet')],
+    ['signedSaliency', 'pixels', () => api.signedSaliency(badPixels(), 1, 'guided')],
+    ['explain', 'pixels', () => api.explain(badPixels(), -1)],
+    ['explain', 'class', () => api.explain(x, pick([-2, 10, NaN, 0.5, 'x', Infinity]))],
+    ['relevance', 'pixels', () => api.relevance(badPixels(), 3, 'recommended')],
+    ['relevance', 'class', () => api.relevance(x, badClass(), 'recommended')],
+    ['relevance', 'composite', () => api.relevance(x, 3, pick(['', 'z', 7, {}, null, ['zero'], ['zero', 'zero', 'zero', 'nope'], [1, 2, 3, 4]]))],
+    ['relevance', 'pool', () => api.relevance(x, 3, 'zplus', pick(['min', '', 'MAX', 5, {}]))],
+    ['classModel', 'class', () => api.classModel(badClass(), {})],
+    ['classModel', 'options', () => api.classModel(3, pick(['x', 5, true]))],
+    ['classModel', 'lambda', () => api.classModel(3, { lambda: pick([NaN, -1, 'x', {}, Infinity]) })],
+    ['classModel', 'step', () => api.classModel(3, { step: pick([0, -1, NaN, 'x', Infinity]) })],
+    ['classModel', 'start', () => api.classModel(3, { start: pick(['sky', '', 5, {}]) })],
+    ['classModel', 'index', () => api.classModel(3, { start: 'dataset', index: pick([-1, 1000, 1e9, NaN, 'x']) })],
+    ['classModel', 'objective', () => api.classModel(3, { objective: pick(['prob', '', 1]) })],
+    ['classModel', 'jitter', () => api.classModel(3, { jitter: pick([-1, 9, 2.5, 1e9]) })],
+    ['step', 'n', () => api.classModel(3, {}).step(badCount())],
+    ['localise', 'map', () => wasm.localise(badPixels(), 0.9)],
+    ['localise', 'quantile', () => wasm.localise(map, badNumber())],
+    ['mapToRgba', 'map', () => wasm.mapToRgba(pick(['x', {}, null, [NaN, 'a']]), 'sequential')],
+    ['mapToRgba', 'colormap', () => wasm.mapToRgba(map, badText())],
+    ['mapToRgba', 'limit', () => wasm.mapToRgba(map, 'diverging', pick([0, -1, NaN, Infinity, 'x']))],
+    ['overlayRgba', 'digit', () => wasm.overlayRgba(pick([new Float32Array(3), 'x', null]), map)],
+    ['toMnist', 'gray', () => wasm.toMnist(badPixels(), 28, 28)],
+    ['toMnist', 'width', () => wasm.toMnist(new Float32Array(784), pick([-1, NaN, 1e9, 'x', 2.5]), 28)],
+    ['pictureToMnist', 'rgba', () => wasm.pictureToMnist(pick([new Float32Array(256), 'x', null]), 8, 8)],
+    ['pictureToMnist', 'image', () => wasm.pictureToMnist(new Uint8Array(4), 1, 1)],
+    ['create', 'backend', () => wasm.DeepInside.create(badText())],
+  ];
+  const drawCases = [
+    ['drawRgba', 'canvas', () => wasm.drawRgba(pick([null, {}, 'canvas', 5]), new Uint8Array(4), 1, 1)],
+    ['drawRgba', 'rgba', () => wasm.drawRgba(new OffscreenCanvas(2, 2), pick([new Uint8Array(3), 'x', null, new Float32Array(4)]), 1, 1)],
+  ];
+  cases.push(...drawCases);
+
+  // Every exported function gets CALLS calls, cycling through its cases.
+  const byFunction = new Map();
+  for (const c of cases) byFunction.set(c[0], [...(byFunction.get(c[0]) ?? []), c]);
+  const perFunction = {};
+  const failures = [];
+  let traps = 0, rejected = 0, accepted = 0;
+  for (const [fn, list] of byFunction) {
+    perFunction[fn] = CALLS;
+    for (let i = 0; i < CALLS; i++) {
+      const [, arg, call] = list[i % list.length];
+      try {
+        await call();
+        accepted++;
+        failures.push(`${fn}: a bad ${arg} was accepted`);
+      } catch (e) {
+        if (e instanceof WebAssembly.RuntimeError) traps++;
+        else rejected++;
+        const message = String(e?.message ?? e);
+        if (!(e instanceof Error) || !message.includes(arg)) failures.push(`${fn}(${arg}): ${message}`);
+      }
+    }
+  }
+  const after = await snapshot();
+  return {
+    calls: CALLS, perFunction, traps, rejected, accepted,
+    failures: [...new Set(failures)].slice(0, 20), failureCount: failures.length,
+    sameAfter: before === after,
+    heapGrowth: exports.memory.buffer.byteLength - heapAtStart,
+  };
+})();
+
+// Memory: `n` consecutive explanations with every method; wasm memory growth after warm-up.
+window.memory = async (n) => {
+  await window.fuzz;
+  const exports = await init();
+  const api = await wasm.DeepInside.create('cpu');
+  const digits = wasm.heldoutDigits();
+  const image = (i) => Float32Array.from(digits.pixels.subarray((i % 1000) * 784, (i % 1000 + 1) * 784), (v) => v / 255);
+  const once = async (i) => {
+    const x = image(i);
+    const e = await api.explain(x, -1);
+    await api.relevance(x, e.class, ['recommended', 'epsilon', 'zplus', 'alpha2beta1'][i % 4]);
+    wasm.localise(e.gradient.map(Math.abs), 0.95);
+  };
+  for (let i = 0; i < 200; i++) await once(i);
+  const start = exports.memory.buffer.byteLength;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await once(i);
+  return { n, growth: exports.memory.buffer.byteLength - start, bytes: exports.memory.buffer.byteLength, ms: performance.now() - t0 };
+};
