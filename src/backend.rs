@@ -13,6 +13,7 @@ pub fn cpu() -> Device {
 
 /// Every CPU backend compiled in, by name; flex first.
 #[allow(deprecated)] // ndarray is deprecated in burn 0.22 but kept as a tested alternative
+#[allow(clippy::vec_init_then_push)] // each push is behind its own feature
 pub fn cpu_devices() -> Vec<(&'static str, Device)> {
     let mut out = Vec::new();
     #[cfg(feature = "flex")]

@@ -8,6 +8,7 @@ use burn::tensor::{Device, Tensor, TensorData, activation, module};
 use crate::Error;
 use crate::data::{Digits, check_class};
 use crate::model::{Network, PIXELS, SIDE};
+use crate::rng::SplitMix;
 
 /// What the ascent maximises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,7 +120,7 @@ pub fn start(name: &str, index: Option<i64>, seed: u64) -> Result<Start, Error> 
                         format!("held-out digits are 0..{}, got {i}", digits.len() - 1),
                     ));
                 }
-                None => (SplitMix(seed).next() % digits.len() as u64) as usize,
+                None => SplitMix(seed).below(digits.len()),
             };
             Ok(Start::Image(digits.image(i)))
         }
@@ -127,19 +128,6 @@ pub fn start(name: &str, index: Option<i64>, seed: u64) -> Result<Start, Error> 
             "start",
             format!("expected \"noise\", \"mean\" or \"dataset\", got {other:?}"),
         )),
-    }
-}
-
-/// splitmix64, for the seeded noise and jitter.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
     }
 }
 
@@ -171,9 +159,7 @@ impl Ascent {
         options.check()?;
         let mut rng = SplitMix(options.seed);
         let pixels = match &options.start {
-            Start::Noise => (0..PIXELS)
-                .map(|_| (rng.next() >> 40) as f32 / (1u64 << 24) as f32 * 0.3)
-                .collect(),
+            Start::Noise => (0..PIXELS).map(|_| rng.uniform() * 0.3).collect(),
             Start::Mean(v) | Start::Image(v) => {
                 crate::data::check_image("start", v)?;
                 v.clone()
@@ -209,10 +195,10 @@ impl Ascent {
         let o = &self.options;
         let j = o.jitter as i64;
         let (dx, dy) = if j > 0 {
-            let span = (2 * j + 1) as u64;
+            let span = (2 * j + 1) as usize;
             (
-                (self.rng.next() % span) as i64 - j,
-                (self.rng.next() % span) as i64 - j,
+                self.rng.below(span) as i64 - j,
+                self.rng.below(span) as i64 - j,
             )
         } else {
             (0, 0)
@@ -239,7 +225,7 @@ impl Ascent {
             g = g.roll(&[-dy, -dx], &[2, 3]);
         }
         let mut x = self.x.clone() + g.mul_scalar(o.step);
-        if o.blur_every > 0 && (self.steps + 1) % o.blur_every == 0 {
+        if o.blur_every > 0 && (self.steps + 1).is_multiple_of(o.blur_every) {
             x = blur(x);
         }
         if o.clip {

@@ -12,6 +12,7 @@ pub mod input;
 pub mod localise;
 pub mod lrp;
 pub mod model;
+pub mod rng;
 pub mod saliency;
 pub mod walk;
 

@@ -172,8 +172,11 @@ impl DeepInside {
     /// `backend`: "auto" (WebGPU only on a hardware adapter that comes up in time, else the
     /// CPU), "webgpu" (forced; rejects when unavailable) or "cpu".
     #[wasm_bindgen(unchecked_return_type = "Promise<DeepInside>")]
-    pub fn create(backend: String) -> Promise {
-        future_to_promise(async move { Ok(DeepInside::open(&backend).await?.into()) })
+    pub fn create(
+        #[wasm_bindgen(unchecked_param_type = "\"auto\" | \"webgpu\" | \"cpu\"")] backend: JsValue,
+    ) -> Promise {
+        let backend = text("backend", &backend);
+        future_to_promise(async move { Ok(DeepInside::open(&backend?).await?.into()) })
     }
 
     /// The backend in use: "cpu" or "webgpu".
@@ -208,7 +211,7 @@ impl DeepInside {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
         class: f64,
-        method: String,
+        #[wasm_bindgen(unchecked_param_type = "\"gradient\" | \"deconvnet\" | \"guided\"")] method: JsValue,
     ) -> Promise {
         self.maps(pixels, class, method, true)
     }
@@ -219,7 +222,7 @@ impl DeepInside {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
         class: f64,
-        method: String,
+        #[wasm_bindgen(unchecked_param_type = "\"gradient\" | \"deconvnet\" | \"guided\"")] method: JsValue,
     ) -> Promise {
         self.maps(pixels, class, method, false)
     }
@@ -263,10 +266,10 @@ impl DeepInside {
         #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
         class: f64,
         #[wasm_bindgen(unchecked_param_type = "string | string[]")] composite: JsValue,
-        pool: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "\"max\" | \"proportional\" | undefined")]
+        pool: JsValue,
     ) -> Promise {
-        let input =
-            floats("pixels", &pixels).and_then(|p| Ok((p, rules(&composite, pool.as_deref())?)));
+        let input = floats("pixels", &pixels).and_then(|p| Ok((p, rules(&composite, &pool)?)));
         self.spawn(input, move |inner, (pixels, rules)| async move {
             let class = data::check_class("class", whole("class", class)?)?;
             let x = data::image_tensor(&pixels, &inner.device)?;
@@ -321,9 +324,10 @@ impl DeepInside {
         })
     }
 
-    fn maps(&self, pixels: JsValue, class: f64, method: String, magnitude: bool) -> Promise {
+    fn maps(&self, pixels: JsValue, class: f64, method: JsValue, magnitude: bool) -> Promise {
+        let method = text("method", &method);
         self.spawn(floats("pixels", &pixels), move |inner, pixels| async move {
-            let method = Method::parse(&method)?;
+            let method = Method::parse(&method?)?;
             let class = data::check_class("class", whole("class", class)?)?;
             let x = data::image_tensor(&pixels, &inner.device)?;
             let map = saliency::signed(&inner.network, &inner.network.trace(x), class, method)?;
@@ -457,7 +461,7 @@ fn class_model_options(o: &JsValue) -> Result<ClassOptions, Error> {
     Ok(options)
 }
 
-fn rules(composite: &JsValue, pool: Option<&str>) -> Result<Rules, Error> {
+fn rules(composite: &JsValue, pool: &JsValue) -> Result<Rules, Error> {
     let mut rules = if let Some(name) = composite.as_string() {
         Rules::preset(&name)?
     } else if let Some(list) = composite.dyn_ref::<Array>() {
@@ -472,11 +476,13 @@ fn rules(composite: &JsValue, pool: Option<&str>) -> Result<Rules, Error> {
         }
         let layers = list
             .iter()
-            .map(|v| {
+            .enumerate()
+            .map(|(i, v)| {
                 let name = v
                     .as_string()
                     .ok_or_else(|| Error::argument("composite", "rule names must be strings"))?;
                 Rule::parse(&name, 0.25, 0.25)
+                    .map_err(|e| Error::argument("composite", format!("rule {i}: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Rules {
@@ -489,7 +495,12 @@ fn rules(composite: &JsValue, pool: Option<&str>) -> Result<Rules, Error> {
             "must be a preset name or an array of 4 rule names",
         ));
     };
-    rules.pool = match pool.unwrap_or("max") {
+    let pool = if pool.is_undefined() || pool.is_null() {
+        "max".into()
+    } else {
+        text("pool", pool)?
+    };
+    rules.pool = match pool.as_str() {
         "max" => PoolRule::WinnerTakeAll,
         "proportional" => PoolRule::Proportional,
         other => {
@@ -544,11 +555,11 @@ fn colour_limit(map: &[f32], limit: Option<f32>) -> Result<f32, Error> {
 #[wasm_bindgen(js_name = mapToRgba)]
 pub fn map_to_rgba(
     #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] map: JsValue,
-    colormap: String,
+    #[wasm_bindgen(unchecked_param_type = "\"sequential\" | \"diverging\"")] colormap: JsValue,
     limit: Option<f32>,
 ) -> Result<Vec<u8>, JsValue> {
     let map = floats("map", &map)?;
-    let colormap = Colormap::parse(&colormap)?;
+    let colormap = Colormap::parse(&text("colormap", &colormap)?)?;
     Ok(colormap.rgba(&map, colour_limit(&map, limit)?))
 }
 
@@ -666,6 +677,12 @@ fn floats(name: &str, v: &JsValue) -> Result<Vec<f32>, Error> {
         name,
         "must be a Float32Array or an array of numbers",
     ))
+}
+
+/// A string from JS (wasm-bindgen's own `String` parameters trap on objects).
+fn text(name: &str, v: &JsValue) -> Result<String, Error> {
+    v.as_string()
+        .ok_or_else(|| Error::argument(name, format!("must be a string, got {v:?}")))
 }
 
 /// A Uint8Array or Uint8ClampedArray from JS.

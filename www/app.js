@@ -108,6 +108,8 @@ async function loadGallery() {
     perClass.set(label, list);
   });
   for (let c = 0; c < 10; c++) {
+    // One class per frame, so that building the gallery never makes a long task.
+    await new Promise(requestAnimationFrame);
     for (const i of perClass.get(c) ?? []) {
       const b = document.createElement('button');
       b.type = 'button';

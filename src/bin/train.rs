@@ -9,7 +9,7 @@
 //! gives the same weights.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use std::{env, fs};
 
@@ -18,40 +18,13 @@ use deep_inside::data::{Digits, encode_image};
 use deep_inside::model::{
     self, ARCHITECTURE, CLASSES, Network, PIXELS, Parameter, SIDE, parameter_shapes,
 };
+use deep_inside::rng::SplitMix;
 use deep_inside::{Error, backend};
 
 const SEED: u64 = 2013;
 const HELD_OUT_PER_CLASS: usize = 100;
 const BATCH: usize = 64;
 const MAX_SHIFT: i64 = 2;
-
-/// splitmix64: tiny, seedable, good enough for shuffles and initialisation.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn uniform(&mut self) -> f32 {
-        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    fn shuffle<T>(&mut self, v: &mut [T]) {
-        for i in (1..v.len()).rev() {
-            v.swap(i, self.below(i + 1));
-        }
-    }
-}
 
 struct Options {
     epochs: usize,
@@ -79,7 +52,7 @@ fn options() -> Result<Options, String> {
 }
 
 /// Reads `<dir>/<d>.json` (`{"data": [784·n floats]}`) for d in 0..10, as u8 pixels.
-fn load_mnist(dir: &PathBuf) -> Result<Vec<(u8, Vec<u8>)>, String> {
+fn load_mnist(dir: &Path) -> Result<Vec<(u8, Vec<u8>)>, String> {
     let mut out = Vec::new();
     for label in 0..CLASSES as u8 {
         let path = dir.join(format!("{label}.json"));
@@ -130,7 +103,7 @@ fn shifted(pixels: &[u8], dx: i64, dy: i64, out: &mut Vec<f32>) {
 }
 
 /// He-uniform weights and zero biases, as flat tensors in file order.
-fn initial_parameters(rng: &mut Rng, device: &Device) -> Vec<Tensor<1>> {
+fn initial_parameters(rng: &mut SplitMix, device: &Device) -> Vec<Tensor<1>> {
     let mut params = Vec::new();
     for (w, b) in ARCHITECTURE.iter().filter_map(parameter_shapes) {
         // Conv weights are [out, in, k, k]; linear weights [in, out].
@@ -238,7 +211,7 @@ fn main() {
 fn run() -> Result<(), String> {
     let o = options()?;
     let device = backend::cpu();
-    let mut rng = Rng(SEED);
+    let mut rng = SplitMix(SEED);
 
     let all = load_mnist(&o.data)?;
     eprintln!("read {} digits from {}", all.len(), o.data.display());

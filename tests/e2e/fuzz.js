@@ -24,6 +24,12 @@ function badPixels() {
     default: return new Float64Array(784).fill(1e300);
   }
 }
+// A map or grey picture may hold any finite values: bad ones are non-finite, mis-sized or mistyped.
+function badMap() {
+  const a = new Float32Array(784);
+  return pick([new Float32Array(0), new Float32Array(783), new Float32Array(785), 'map', {}, null, undefined, 42,
+    Array.from({ length: 784 }, (_, i) => (i === 7 ? 'x' : 0)), (a[9] = pick([NaN, Infinity, -Infinity]), a)]);
+}
 const badClass = () => pick([-1, 10, 11, NaN, Infinity, -Infinity, 1e30, 2.5, -0.5, 2 ** 53, 'three', {}, undefined, [1, 2]]);
 const badText = () => pick(['', 'GRADIENT', 'lrp', 'autoo', '💥', 'a'.repeat(5000), 42, {}, [], null, undefined]);
 const badNumber = () => pick([NaN, Infinity, -Infinity, -1, 1.5, 1e30, 'x', {}]);
@@ -71,13 +77,13 @@ window.fuzz = (async () => {
     ['classModel', 'objective', () => api.classModel(3, { objective: pick(['prob', '', 1]) })],
     ['classModel', 'jitter', () => api.classModel(3, { jitter: pick([-1, 9, 2.5, 1e9]) })],
     ['step', 'n', () => api.classModel(3, {}).step(badCount())],
-    ['localise', 'map', () => wasm.localise(badPixels(), 0.9)],
+    ['localise', 'map', () => wasm.localise(badMap(), 0.9)],
     ['localise', 'quantile', () => wasm.localise(map, badNumber())],
     ['mapToRgba', 'map', () => wasm.mapToRgba(pick(['x', {}, null, [NaN, 'a']]), 'sequential')],
     ['mapToRgba', 'colormap', () => wasm.mapToRgba(map, badText())],
     ['mapToRgba', 'limit', () => wasm.mapToRgba(map, 'diverging', pick([0, -1, NaN, Infinity, 'x']))],
     ['overlayRgba', 'digit', () => wasm.overlayRgba(pick([new Float32Array(3), 'x', null]), map)],
-    ['toMnist', 'gray', () => wasm.toMnist(badPixels(), 28, 28)],
+    ['toMnist', 'gray', () => wasm.toMnist(badMap(), 28, 28)],
     ['toMnist', 'width', () => wasm.toMnist(new Float32Array(784), pick([-1, NaN, 1e9, 'x', 2.5]), 28)],
     ['pictureToMnist', 'rgba', () => wasm.pictureToMnist(pick([new Float32Array(256), 'x', null]), 8, 8)],
     ['pictureToMnist', 'image', () => wasm.pictureToMnist(new Uint8Array(4), 1, 1)],

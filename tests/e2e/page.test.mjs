@@ -63,7 +63,8 @@ for (const webgpu of [false, true]) {
       const status = await page.textContent('#backend-status');
       if (!webgpu) assert.match(status, /CPU/);
 
-      // Draw an 8 while watching for long main-thread tasks.
+      // Draw an 8 while watching for long main-thread tasks (once start-up is over).
+      await page.waitForTimeout(500);
       await page.evaluate(() => {
         window.longTasks = [];
         new PerformanceObserver((l) => window.longTasks.push(...l.getEntries().map((e) => e.duration)))
