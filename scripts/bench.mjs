@@ -47,13 +47,14 @@ try {
     const u = new URL(r.url());
     if (u.origin === new URL(url).origin) fetched.set(u.pathname, performance.now());
   });
-  const t0 = performance.now();
   await page2.goto(url);
-  await page2.waitForFunction(() => document.getElementById('prediction').textContent !== '–', null, { timeout: 60000 });
+  await page2.waitForFunction(() => document.getElementById('prediction').textContent !== '–', null, { timeout: 60000, polling: 10 });
+  const shownAt = performance.now();
   const firstMs = await page2.evaluate(() => performance.now());
   let raw = 0, gz = 0;
   const files = [];
-  for (const p of fetched.keys()) {
+  for (const [p, at] of fetched) {
+    if (at > shownAt) continue;   // fetched after the first prediction was on screen
     const file = path.join(process.cwd(), p === '/' ? 'index.html' : p);
     try {
       const bytes = readFileSync(file);

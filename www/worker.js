@@ -5,6 +5,7 @@
 
 const builds = {};   // 'cpu' | 'webgpu' → the imported wasm-bindgen module, initialised
 let api = null;      // the DeepInside instance in use
+let gpuPending = false;  // 'auto' still has WebGPU to try
 let cpuApi = null;   // kept so a WebGPU failure can fall back at once
 
 async function load(build) {
@@ -32,13 +33,16 @@ async function useCpu(reason) {
 
 // Settles the backend. 'auto' answers with the CPU at once, then tries WebGPU in the background.
 async function init(requested) {
+  gpuPending = false;
   if (requested === 'cpu') return useCpu();
   if (!('gpu' in navigator) || !navigator.gpu) {
     return useCpu(`this browser has no WebGPU${requested === 'webgpu' ? ' (requested)' : ''}; using the CPU`);
   }
   if (requested === 'auto') {
-    await useCpu('loading WebGPU in the background; the CPU answers meanwhile');
-    tryWebGpu('auto');
+    // The CPU answers first; WebGPU is fetched only after the first analysis is shown, so
+    // that its larger build never delays the first heatmap.
+    await useCpu('WebGPU is tried once the first result is shown; the CPU answers meanwhile');
+    gpuPending = true;
     return api;
   }
   return tryWebGpu('webgpu');
@@ -175,6 +179,10 @@ onmessage = ({ data: { id, op, args } }) => {
       const value = op === 'init' ? (await init(args.backend), { backend: api.backend, reason: api.reason })
                                   : await call(op, args);
       postMessage({ id, ok: true, value, ms: performance.now() - t0, backend: api?.backend });
+      if (gpuPending && op === 'analyse') {
+        gpuPending = false;
+        tryWebGpu('auto');   // not queued: the CPU keeps answering while WebGPU comes up
+      }
     } catch (e) {
       postMessage({ id, ok: false, error: String(e?.message ?? e), backend: api?.backend });
     }
