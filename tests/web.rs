@@ -175,3 +175,52 @@ async fn invalid_input_gives_an_error_and_the_next_call_works() {
         "the instance still works, same result"
     );
 }
+
+#[wasm_bindgen_test]
+async fn webgpu_lrp_and_class_model_trajectory_equal_the_cpu() {
+    let cpu = DeepInside::open("cpu").await.unwrap();
+    let gpu = DeepInside::open("webgpu").await.unwrap();
+    let x = digit(42);
+    for composite in ["recommended", "zplus", "alpha2beta1"] {
+        let a = settle(cpu.relevance(js(&x), 4.0, composite.into(), JsValue::UNDEFINED))
+            .await
+            .unwrap();
+        let b = settle(gpu.relevance(js(&x), 4.0, composite.into(), JsValue::UNDEFINED))
+            .await
+            .unwrap();
+        let (la, lb) = (field(&a, "layers"), field(&b, "layers"));
+        for i in 0..4 {
+            let (ma, mb) = (
+                floats(field(&Reflect::get_u32(&la, i).unwrap(), "map")),
+                floats(field(&Reflect::get_u32(&lb, i).unwrap(), "map")),
+            );
+            let max = ma.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-12);
+            let diff = max_abs_diff(&ma, &mb) / max;
+            assert!(diff <= 1e-4, "{composite} layer {i}: {diff}");
+        }
+    }
+    // The class model's trajectory over 20 steps, from the same seeded noise.
+    let options = js_sys::Object::new();
+    Reflect::set(&options, &"seed".into(), &JsValue::from(3)).unwrap();
+    let (a, b) = (
+        cpu.class_model(6.0, options.clone().into()).unwrap(),
+        gpu.class_model(6.0, options.into()).unwrap(),
+    );
+    for step in 0..4 {
+        let sa = settle(a.step(5.0)).await.unwrap();
+        let sb = settle(b.step(5.0)).await.unwrap();
+        let (ia, ib) = (floats(field(&sa, "image")), floats(field(&sb, "image")));
+        let max = ia.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let diff = max_abs_diff(&ia, &ib) / max;
+        assert!(
+            diff <= 1e-3,
+            "after {} steps the images differ by {diff}",
+            5 * (step + 1)
+        );
+        let (pa, pb) = (
+            field(&sa, "probability").as_f64().unwrap(),
+            field(&sb, "probability").as_f64().unwrap(),
+        );
+        assert!((pa - pb).abs() <= 1e-3, "p(c): {pa} vs {pb}");
+    }
+}
