@@ -14,7 +14,7 @@ const BASE_ARGS = [
 ];
 
 /** Opens `page` (a path on the server) in a fresh Chromium, with or without WebGPU. */
-export async function open(pagePath, { webgpu }) {
+export async function open(pagePath, { webgpu, route }) {
   const { server, url } = await startServer({ port: 0, csp: true });
   const origin = new URL(url).origin;
   const browser = await chromium.launch({
@@ -32,6 +32,7 @@ export async function open(pagePath, { webgpu }) {
   };
   browser.contexts()[0].on('request', onRequest);
   page.on('request', onRequest);
+  if (route) await page.route(...route);
   await page.goto(new URL(pagePath, url).href);
   const close = async () => {
     await browser.close();

@@ -122,6 +122,7 @@ window.fuzz = (async () => {
     calls: CALLS, perFunction, traps, rejected, accepted,
     failures: [...new Set(failures)].slice(0, 20), failureCount: failures.length,
     sameAfter: before === after,
+    snapshot: before,
     heapGrowth: exports.memory.buffer.byteLength - heapAtStart,
   };
 })();

@@ -8,7 +8,7 @@ test('10,000 hostile calls per exported function: no trap, named errors, same re
   const { page, record, close } = await open('/tests/e2e/fuzz.html', { webgpu: false });
   try {
     const r = await page.evaluate(() => window.fuzz);
-    console.log(JSON.stringify({ ...r, failures: r.failures.length }, null, 1));
+    console.log(JSON.stringify({ ...r, snapshot: undefined, failures: r.failures.length }, null, 1));
     assert.equal(r.traps, 0, 'no wasm trap');
     assert.deepEqual(r.failures, [], 'every bad call rejected with an Error naming the argument');
     assert.ok(Object.values(r.perFunction).every((n) => n >= 10000));
@@ -28,4 +28,18 @@ test('10,000 explanations, all methods: wasm memory grows by at most 1 MB after 
   } finally {
     await close();
   }
+});
+
+test('determinism: the same input gives bit-identical outputs on the CPU across page loads', async () => {
+  const snapshots = [];
+  for (let run = 0; run < 2; run++) {
+    const { page, close } = await open('/tests/e2e/fuzz.html?calls=1', { webgpu: false });
+    try {
+      snapshots.push((await page.evaluate(() => window.fuzz)).snapshot);
+    } finally {
+      await close();
+    }
+  }
+  assert.ok(snapshots[0].length > 1000);
+  assert.equal(snapshots[0], snapshots[1]);
 });
