@@ -16,7 +16,7 @@ use crate::class_model::{self, Ascent, Objective, Options as ClassOptions};
 use crate::colormap::{self, Colormap};
 use crate::data::{self, Digits};
 use crate::lrp::{self, Rule, Rules};
-use crate::model::{Network, SIDE};
+use crate::model::{Network, Parameter, SIDE};
 use crate::saliency::{self, Method};
 use crate::walk::PoolRule;
 use crate::{Error, backend};
@@ -96,6 +96,15 @@ impl From<Error> for JsValue {
     }
 }
 
+/// The embedded weights, decoded once per module instance and shared by every backend.
+fn weights() -> Result<&'static [Parameter], Error> {
+    static DECODED: std::sync::OnceLock<Result<Vec<Parameter>, Error>> = std::sync::OnceLock::new();
+    DECODED
+        .get_or_init(|| crate::model::decode_parameters(data::MNIST_WEIGHTS))
+        .as_deref()
+        .map_err(Clone::clone)
+}
+
 /// Runs once when the module is instantiated.
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -138,7 +147,7 @@ impl DeepInside {
     pub async fn open(backend: &str) -> Result<DeepInside, Error> {
         run_constructors_once();
         let (device, name, reason) = choose(backend).await?;
-        let network = Network::from_bytes(data::MNIST_WEIGHTS, &device)?;
+        let network = Network::from_parameters(weights()?, &device)?;
         let converted = network.fc_as_conv([1, SIDE, SIDE]);
         Ok(DeepInside {
             inner: Rc::new(Inner {
@@ -831,7 +840,7 @@ async fn webgpu(hardware_only: bool) -> Result<(Device, String), Error> {
     let bring_up = future_to_promise(async move {
         let device = backend::webgpu().await?;
         // A tiny warm-up: compiles the kernels the forward pass needs, proves the device works.
-        let network = Network::from_bytes(data::MNIST_WEIGHTS, &device)?;
+        let network = Network::from_parameters(weights()?, &device)?;
         read(network.forward(Tensor::<4>::zeros([1, 1, 28, 28], &device))).await?;
         *filled.borrow_mut() = Some(device);
         Ok(JsValue::TRUE)
