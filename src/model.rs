@@ -316,41 +316,37 @@ impl Network {
 
     /// A copy with every bias set to zero (LRP-0, z⁺ and zB conserve relevance exactly there).
     pub fn without_biases(&self) -> Self {
-        let layers = self
-            .layers
-            .iter()
-            .map(|layer| match layer {
-                Layer::Conv { name, weight, bias } => Layer::Conv {
-                    name,
-                    weight: weight.clone(),
-                    bias: bias.zeros_like(),
-                },
-                Layer::Linear { name, weight, bias } => Layer::Linear {
-                    name,
-                    weight: weight.clone(),
-                    bias: bias.zeros_like(),
-                },
-                other => other.clone(),
-            })
-            .collect();
-        Self { layers }
+        self.map_parameters(|w| w, |w| w, |b| b.zeros_like())
     }
 
-    /// Moves the weights to `device`.
-    pub fn to_device(&self, device: &Device) -> Self {
+    /// A copy with every conv weight, linear weight and bias passed through a function.
+    pub fn map_parameters(
+        &self,
+        conv: impl Fn(Tensor<4>) -> Tensor<4>,
+        linear: impl Fn(Tensor<2>) -> Tensor<2>,
+        bias: impl Fn(Tensor<1>) -> Tensor<1>,
+    ) -> Self {
         let layers = self
             .layers
             .iter()
             .map(|layer| match layer {
-                Layer::Conv { name, weight, bias } => Layer::Conv {
+                Layer::Conv {
                     name,
-                    weight: weight.clone().to_device(device),
-                    bias: bias.clone().to_device(device),
+                    weight,
+                    bias: b,
+                } => Layer::Conv {
+                    name,
+                    weight: conv(weight.clone()),
+                    bias: bias(b.clone()),
                 },
-                Layer::Linear { name, weight, bias } => Layer::Linear {
+                Layer::Linear {
                     name,
-                    weight: weight.clone().to_device(device),
-                    bias: bias.clone().to_device(device),
+                    weight,
+                    bias: b,
+                } => Layer::Linear {
+                    name,
+                    weight: linear(weight.clone()),
+                    bias: bias(b.clone()),
                 },
                 other => other.clone(),
             })

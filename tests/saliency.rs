@@ -55,25 +55,11 @@ fn values64<const D: usize>(t: Tensor<D>) -> Vec<f64> {
 
 /// The network in f64, so that finite differences are not swamped by f32 rounding.
 fn in_f64(net: &Network) -> Network {
-    let f64 = |t: Tensor<1>| t.cast(FloatDType::F64);
-    let layers = net
-        .layers
-        .iter()
-        .map(|l| match l {
-            Layer::Conv { name, weight, bias } => Layer::Conv {
-                name,
-                weight: weight.clone().cast(FloatDType::F64),
-                bias: f64(bias.clone()),
-            },
-            Layer::Linear { name, weight, bias } => Layer::Linear {
-                name,
-                weight: weight.clone().cast(FloatDType::F64),
-                bias: f64(bias.clone()),
-            },
-            other => other.clone(),
-        })
-        .collect();
-    Network { layers }
+    net.map_parameters(
+        |w| w.cast(FloatDType::F64),
+        |w| w.cast(FloatDType::F64),
+        |b| b.cast(FloatDType::F64),
+    )
 }
 
 /// Which side of zero every ReLU input is, and where every max-pool's maximum is: the
