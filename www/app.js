@@ -110,6 +110,11 @@ async function loadGallery() {
   for (let c = 0; c < 10; c++) {
     // One class per frame, so that building the gallery never makes a long task.
     await new Promise(requestAnimationFrame);
+    const label = document.createElement('span');
+    label.className = 'row-label';
+    label.textContent = String(c);
+    label.setAttribute('aria-hidden', 'true');
+    $('gallery').append(label);
     for (const i of perClass.get(c) ?? []) {
       const b = document.createElement('button');
       b.type = 'button';

@@ -51,7 +51,7 @@ for (const [fault, patch] of Object.entries(FAULTS)) {
       assert.match(status, /WebGPU/, `the page says why: ${status}`);
       // Still working on the CPU: a gallery pick repaints.
       n = await page.evaluate(() => Number(document.body.dataset.updates ?? 0));
-      await page.click('#gallery button:nth-child(15)');
+      await page.click('#gallery button:nth-of-type(15)');
       await page.waitForFunction((k) => Number(document.body.dataset.updates ?? 0) > k, n, { timeout: 60000 });
       assert.equal(await page.textContent('#prediction'), '1');
       const unhandled = record.errors.filter((e) => /page error|Uncaught|unhandled/i.test(e));

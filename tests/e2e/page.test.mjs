@@ -81,9 +81,9 @@ for (const webgpu of [false, true]) {
 
       // A gallery digit: its label is predicted.
       n = await updates(page);
-      await page.click('#gallery button:nth-child(35)');
+      await page.click('#gallery button:nth-of-type(35)');
       await settled(page, n);
-      const picked = await page.getAttribute('#gallery button:nth-child(35)', 'aria-label');
+      const picked = await page.getAttribute('#gallery button:nth-of-type(35)', 'aria-label');
       assert.equal(await page.textContent('#prediction'), picked.at(-1));
       assert.deepEqual(await unpainted(page, MAPS), []);
 
@@ -112,7 +112,7 @@ for (const webgpu of [false, true]) {
         await page.waitForFunction(() => /^WebGPU/.test(document.getElementById('backend-status').textContent), null, { timeout: 60000 });
       }
       let n = await updates(page);
-      await page.click('#gallery button:nth-child(81)');
+      await page.click('#gallery button:nth-of-type(81)');
       await settled(page, n);
       const before = await pixelsOf(page, 'map-gradient');
       n = await updates(page);
