@@ -22,8 +22,10 @@ step "native tests"
 cargo test --features ndarray
 
 step "browser tests of the wasm API (headless Chromium, WebGPU via SwiftShader)"
-# wasm-bindgen-test-runner reads webdriver.json from the current directory.
-wasm-pack test --headless --chrome --chromedriver /usr/bin/chromedriver -- \
+# wasm-bindgen-test-runner reads webdriver.json from the current directory. --release: a debug
+# test wasm with burn, cubecl and wgpu is about 870 MB of debug info, and the runner needed
+# 11 GB of memory to serve it (once killed by the OOM killer); the release one is small.
+wasm-pack test --release --headless --chrome --chromedriver /usr/bin/chromedriver -- \
   --no-default-features --features flex,webgpu
 
 step "end-to-end tests of the page"
