@@ -31,7 +31,8 @@ fn main() {
     println!("| backend | predict | gradient saliency | LRP (recommended) | class-model step |");
     println!("|---|---|---|---|---|");
     for (name, device) in backend::cpu_devices() {
-        let net = Network::from_bytes(data::MNIST_WEIGHTS, &device).expect("weights");
+        let net =
+            Network::from_bytes(data::Dataset::Mnist.weights().unwrap(), &device).expect("weights");
         let converted = net.fc_as_conv([1, 28, 28]);
         let x = || Tensor::<4>::from_data(TensorData::new(pixels.clone(), [1, 1, 28, 28]), &device);
         let read = |t: Tensor<4>| t.into_data();

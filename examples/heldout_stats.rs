@@ -32,7 +32,8 @@ fn iou(a: (usize, usize, usize, usize), b: (usize, usize, usize, usize)) -> f32 
 
 fn main() {
     let device = backend::cpu();
-    let net = Network::from_bytes(data::MNIST_WEIGHTS, &device).expect("weights");
+    let net =
+        Network::from_bytes(data::Dataset::Mnist.weights().unwrap(), &device).expect("weights");
     let converted = net.fc_as_conv([1, SIDE, SIDE]);
     let digits = Digits::mnist_heldout().expect("digits");
     let n = digits.len();

@@ -6,7 +6,7 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData, activation, module};
 
 use crate::Error;
-use crate::data::{Digits, check_class};
+use crate::data::{Dataset, check_class};
 use crate::model::{Network, PIXELS, SIDE};
 use crate::rng::SplitMix;
 
@@ -104,14 +104,14 @@ impl Options {
     }
 }
 
-/// A start by name: "noise", "mean" or "dataset" (held-out digit `index`, or one chosen by
-/// the seed when `index` is `None`).
-pub fn start(name: &str, index: Option<i64>, seed: u64) -> Result<Start, Error> {
+/// A start by name: "noise", "mean" (of `dataset`'s training set) or "dataset" (held-out image
+/// `index` of `dataset`, or one chosen by the seed when `index` is `None`).
+pub fn start(name: &str, dataset: Dataset, index: Option<i64>, seed: u64) -> Result<Start, Error> {
     match name {
         "noise" => Ok(Start::Noise),
-        "mean" => Ok(Start::Mean(crate::data::mnist_mean()?)),
+        "mean" => Ok(Start::Mean(dataset.mean()?)),
         "dataset" => {
-            let digits = Digits::mnist_heldout()?;
+            let digits = dataset.heldout()?;
             let i = match index {
                 Some(i) if (0..digits.len() as i64).contains(&i) => i as usize,
                 Some(i) => {

@@ -4,16 +4,19 @@
 //! The core (model, data, methods) is plain Rust over `burn::tensor::Device`, so it runs and is
 //! tested natively; `web` is the thin wasm-bindgen boundary.
 
+pub mod attribution;
 pub mod backend;
 pub mod class_model;
 pub mod colormap;
 pub mod data;
+pub mod faithfulness;
 pub mod input;
 pub mod localise;
 pub mod lrp;
 pub mod model;
 pub mod rng;
 pub mod saliency;
+pub mod sanity;
 pub mod walk;
 
 #[cfg(target_arch = "wasm32")]

@@ -8,6 +8,7 @@ use burn::tensor::ops::{ConvOptions, MaxPoolOptions};
 use burn::tensor::{Device, Tensor, TensorData, activation, module};
 
 use crate::Error;
+use crate::rng::SplitMix;
 
 /// Side of the square input image.
 pub const SIDE: usize = 28;
@@ -353,6 +354,28 @@ impl Network {
             .collect();
         Self { layers }
     }
+}
+
+/// He-uniform weights and zero biases, as flat tensors in file order: the start of training,
+/// and the re-initialisation of the model-randomisation check.
+pub fn initial_parameters(rng: &mut SplitMix, device: &Device) -> Vec<Tensor<1>> {
+    let mut params = Vec::new();
+    for (w, b) in ARCHITECTURE.iter().filter_map(parameter_shapes) {
+        // Conv weights are [out, in, k, k]; linear weights [in, out].
+        let fan_in = if w.len() == 4 {
+            w[1] * w[2] * w[3]
+        } else {
+            w[0]
+        };
+        let bound = (6.0 / fan_in as f32).sqrt();
+        let len: usize = w.iter().product();
+        let values: Vec<f32> = (0..len)
+            .map(|_| (rng.uniform() * 2.0 - 1.0) * bound)
+            .collect();
+        params.push(Tensor::from_data(TensorData::new(values, [len]), device));
+        params.push(Tensor::zeros([b], device));
+    }
+    params
 }
 
 /// A named tensor of the weights file, on the host.

@@ -18,6 +18,14 @@ impl SplitMix {
         (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
     }
 
+    /// Standard normal, by Box–Muller (SmoothGrad's noise).
+    pub fn normal(&mut self) -> f32 {
+        // 1 − u lies in (0, 1], so the logarithm is finite.
+        let u = 1.0 - self.uniform();
+        let v = self.uniform();
+        (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos()
+    }
+
     /// Uniform in 0..n.
     pub fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize

@@ -12,12 +12,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::attribution::{self, Baseline, Completeness, Smoothing};
 use crate::class_model::{self, Ascent, Objective, Options as ClassOptions};
 use crate::colormap::{self, Colormap};
-use crate::data::{self, Digits};
+use crate::data::{self, Dataset};
+use crate::faithfulness::{self, Perturbation};
 use crate::lrp::{self, Rule, Rules};
 use crate::model::{Network, Parameter, SIDE};
 use crate::saliency::{self, Method};
+use crate::sanity;
 use crate::walk::PoolRule;
 use crate::{Error, backend};
 
@@ -83,10 +86,73 @@ export interface ClassModelState {
   probability: number;
   steps: number;
 }
-/** Labelled held-out digits: `pixels` holds `labels.length` images of 784 bytes (value/255). */
+/** Labelled held-out images: `pixels` holds `labels.length` images of 784 bytes (value/255). */
 export interface HeldoutDigits {
   labels: Uint8Array;
   pixels: Uint8Array;
+}
+/** The result of `explain`. */
+export interface Explanation extends Prediction {
+  class: number;
+  /** ∂S_c/∂x. */
+  gradient: Float32Array;
+  deconvnet: Float32Array;
+  guided: Float32Array;
+  /** ∂S_c/∂x ⊙ x. */
+  gradientInput: Float32Array;
+}
+/** Options of `smoothGrad`; every field is optional. */
+export interface SmoothGradOptions {
+  /** Noisy copies, 1..=256 (default 32). */
+  samples?: number;
+  /** Noise standard deviation as a fraction of the pixel range, 0..=1 (default 0.15). */
+  sigma?: number;
+  seed?: number;
+}
+/** Options of `integratedGradients`; every field is optional. */
+export interface IntegratedGradientsOptions {
+  /** Path points, 1..=254 (default 32). */
+  steps?: number;
+  baseline?: "black" | "mean";
+}
+/** The result of `integratedGradients`, with its completeness check. */
+export interface IntegratedGradients {
+  map: Float32Array;
+  /** Σ attribution. */
+  total: number;
+  /** S_c(x) − S_c(baseline): what the total should be. */
+  difference: number;
+  /** |total − difference| / |difference|. */
+  error: number;
+}
+/** One map's deletion and insertion curves: p(c) after each step of k pixels. */
+export interface FaithfulnessCurve {
+  name: string;
+  deletion: Float32Array;
+  insertion: Float32Array;
+  /** Lower is better. */
+  deletionAuc: number;
+  /** Higher is better. */
+  insertionAuc: number;
+}
+/** The result of `faithfulness`: one curve per map, then "random". */
+export interface Faithfulness {
+  k: number;
+  curves: FaithfulnessCurve[];
+}
+/** One method across the sanity check's stages. */
+export interface SanityMethod {
+  name: string;
+  /** One signed map per stage. */
+  maps: Float32Array[];
+  /** Spearman correlation of the (signed) map with the trained network's, per stage. */
+  spearman: number[];
+}
+/** The result of `sanity`. */
+export interface Sanity {
+  /** "trained", then the layer re-initialised at each stage (cascading from the top). */
+  stages: string[];
+  methods: SanityMethod[];
 }
 "#;
 
@@ -96,14 +162,30 @@ impl From<Error> for JsValue {
     }
 }
 
-/// The embedded weights, decoded once per module instance and shared by every backend.
-fn weights() -> Result<&'static [Parameter], Error> {
-    static DECODED: std::sync::OnceLock<Result<Vec<Parameter>, Error>> = std::sync::OnceLock::new();
-    DECODED
-        .get_or_init(|| crate::model::decode_parameters(data::MNIST_WEIGHTS))
+/// A model's embedded weights, decoded once per module instance and shared by every backend.
+fn weights(dataset: Dataset) -> Result<&'static [Parameter], Error> {
+    type Decoded = std::sync::OnceLock<Result<Vec<Parameter>, Error>>;
+    static DECODED: [Decoded; 2] = [Decoded::new(), Decoded::new()];
+    // Fashion's files may not be loaded yet: that error must not be cached.
+    let bytes = dataset.weights()?;
+    DECODED[dataset as usize]
+        .get_or_init(|| crate::model::decode_parameters(bytes))
         .as_deref()
         .map_err(Clone::clone)
 }
+
+/// The model named by an optional JS string: "mnist" (the default) or "fashion".
+fn dataset(v: &JsValue) -> Result<Dataset, Error> {
+    if v.is_undefined() || v.is_null() {
+        Ok(Dataset::Mnist)
+    } else {
+        Dataset::parse(&text("model", v)?)
+    }
+}
+
+/// The seed of the sanity check's re-initialisation: fixed, so the page shows the same check
+/// for the same input.
+const SANITY_SEED: u64 = 2018;
 
 /// Runs once when the module is instantiated.
 #[wasm_bindgen(start)]
@@ -129,9 +211,23 @@ fn run_constructors_once() {
 
 struct Inner {
     device: Device,
+    dataset: Dataset,
     network: Network,
     /// The same network with FC layers as convolutions, for LRP's per-layer maps.
     converted: Network,
+    /// The sanity check's networks, uploaded on its first use and kept.
+    cascade: RefCell<Option<Rc<Vec<Network>>>>,
+}
+
+impl Inner {
+    fn cascade(&self) -> Result<Rc<Vec<Network>>, Error> {
+        if let Some(c) = self.cascade.borrow().as_ref() {
+            return Ok(c.clone());
+        }
+        let c = Rc::new(sanity::cascade(&self.network, SANITY_SEED)?);
+        *self.cascade.borrow_mut() = Some(c.clone());
+        Ok(c)
+    }
 }
 
 /// The network on one backend. Make it with `DeepInside.create(backend)`.
@@ -144,16 +240,19 @@ pub struct DeepInside {
 
 impl DeepInside {
     /// The Rust side of `create`.
-    pub async fn open(backend: &str) -> Result<DeepInside, Error> {
+    pub async fn open(backend: &str, dataset: Dataset) -> Result<DeepInside, Error> {
         run_constructors_once();
+        let params = weights(dataset)?;
         let (device, name, reason) = choose(backend).await?;
-        let network = Network::from_parameters(weights()?, &device)?;
+        let network = Network::from_parameters(params, &device)?;
         let converted = network.fc_as_conv([1, SIDE, SIDE]);
         Ok(DeepInside {
             inner: Rc::new(Inner {
                 device,
+                dataset,
                 network,
                 converted,
+                cascade: RefCell::default(),
             }),
             backend: name.into(),
             reason,
@@ -177,15 +276,27 @@ impl DeepInside {
 
 #[wasm_bindgen]
 impl DeepInside {
-    /// Picks a backend and loads the embedded weights onto it.
+    /// Picks a backend and loads a model's embedded weights onto it.
     /// `backend`: "auto" (WebGPU only on a hardware adapter that comes up in time, else the
     /// CPU), "webgpu" (forced; rejects when unavailable) or "cpu".
+    /// `model`: "mnist" (digits, the default) or "fashion" (Fashion-MNIST clothes).
     #[wasm_bindgen(unchecked_return_type = "Promise<DeepInside>")]
     pub fn create(
         #[wasm_bindgen(unchecked_param_type = "\"auto\" | \"webgpu\" | \"cpu\"")] backend: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "\"mnist\" | \"fashion\" | undefined")]
+        model: JsValue,
     ) -> Promise {
-        let backend = text("backend", &backend);
-        future_to_promise(async move { Ok(DeepInside::open(&backend?).await?.into()) })
+        let input = text("backend", &backend).and_then(|b| Ok((b, dataset(&model)?)));
+        future_to_promise(async move {
+            let (backend, dataset) = input?;
+            Ok(DeepInside::open(&backend, dataset).await?.into())
+        })
+    }
+
+    /// The model in use: "mnist" or "fashion".
+    #[wasm_bindgen(getter)]
+    pub fn model(&self) -> String {
+        self.inner.dataset.name().into()
     }
 
     /// The backend in use: "cpu" or "webgpu".
@@ -236,8 +347,9 @@ impl DeepInside {
         self.maps(pixels, class, method, false)
     }
 
-    /// Everything the page shows for one image, from one forward pass: the prediction and
-    /// the signed maps of the three methods for `class` (-1: the predicted class).
+    /// Everything the page shows for one image, from one forward pass: the prediction, the
+    /// signed maps of the three methods and gradient × input for `class` (-1: the predicted
+    /// class).
     #[wasm_bindgen(unchecked_return_type = "Promise<Explanation>")]
     pub fn explain(
         &self,
@@ -260,6 +372,258 @@ impl DeepInside {
                 let map = read(saliency::signed(&inner.network, &acts, class, method)?).await?;
                 set(&out, method.name(), &Float32Array::from(&map[..]));
             }
+            let map = read(attribution::gradient_times_input(
+                &inner.network,
+                &acts,
+                class,
+            )?)
+            .await?;
+            set(&out, "gradientInput", &Float32Array::from(&map[..]));
+            Ok(out.into())
+        })
+    }
+
+    /// SmoothGrad for `class`: the mean gradient over noisy copies of the image, run as one
+    /// batch (784 signed values). `options`: samples (1..=256, default 32), sigma (fraction of
+    /// the pixel range, default 0.15), seed.
+    #[wasm_bindgen(js_name = smoothGrad, unchecked_return_type = "Promise<Float32Array>")]
+    pub fn smooth_grad(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
+        class: f64,
+        #[wasm_bindgen(unchecked_param_type = "SmoothGradOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let input = floats("pixels", &pixels).and_then(|p| {
+            check_options(&options)?;
+            let defaults = Smoothing::default();
+            let smoothing = Smoothing {
+                samples: count_option(&options, "samples", defaults.samples)?,
+                sigma: number_option(&options, "sigma")?.map_or(defaults.sigma, |v| v as f32),
+                seed: count_option(&options, "seed", 0)? as u64,
+            };
+            smoothing
+                .check()
+                .map_err(|e| Error(e.0.replace("`samples`", "`options.samples`")))?;
+            Ok((
+                p,
+                smoothing,
+                data::check_class("class", whole("class", class)?)?,
+            ))
+        });
+        self.spawn(input, move |inner, (pixels, smoothing, class)| async move {
+            let map = attribution::smooth_grad(
+                &inner.network,
+                &pixels,
+                class,
+                &smoothing,
+                &inner.device,
+            )?;
+            Ok(Float32Array::from(&read(map).await?[..]).into())
+        })
+    }
+
+    /// Integrated Gradients for `class`, with its completeness check. `options`: steps
+    /// (1..=254 path points, default 32), baseline ("black", default, or "mean": the training
+    /// mean image).
+    #[wasm_bindgen(
+        js_name = integratedGradients,
+        unchecked_return_type = "Promise<IntegratedGradients>"
+    )]
+    pub fn integrated_gradients(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
+        class: f64,
+        #[wasm_bindgen(unchecked_param_type = "IntegratedGradientsOptions | undefined")]
+        options: JsValue,
+    ) -> Promise {
+        let input = floats("pixels", &pixels).and_then(|p| {
+            check_options(&options)?;
+            let steps = count_option(&options, "steps", 32)?;
+            let baseline = match option(&options, "baseline") {
+                v if v.is_undefined() || v.is_null() => Baseline::Black,
+                v => Baseline::parse(&text("options.baseline", &v)?)?,
+            };
+            Ok((
+                p,
+                steps,
+                baseline,
+                data::check_class("class", whole("class", class)?)?,
+            ))
+        });
+        self.spawn(
+            input,
+            move |inner, (pixels, steps, baseline, class)| async move {
+                let base = match baseline {
+                    Baseline::Black => vec![0.0; pixels.len()],
+                    Baseline::Mean => inner.dataset.mean()?,
+                };
+                let ig = attribution::integrated_gradients(
+                    &inner.network,
+                    &pixels,
+                    &base,
+                    class,
+                    steps,
+                    &inner.device,
+                )
+                .map_err(|e| Error(e.0.replace("`steps`", "`options.steps`")))?;
+                let map = read(ig.attribution).await?;
+                let check = Completeness::new(&map, &read(ig.scores).await?, class);
+                let out = Object::new();
+                set(&out, "map", &Float32Array::from(&map[..]));
+                set(&out, "total", &JsValue::from(check.total));
+                set(&out, "difference", &JsValue::from(check.difference));
+                set(&out, "error", &JsValue::from(check.relative_error));
+                Ok(out.into())
+            },
+        )
+    }
+
+    /// Deletion and insertion curves of each map in `maps` (an object: name → 784 values,
+    /// ranked highest first; at most 16), plus a seeded random order as the baseline, with
+    /// their AUCs. `options`: k (pixels per step, 1..=784, default 16), seed.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Faithfulness>")]
+    pub fn faithfulness(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
+        class: f64,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, Float32Array | number[]>")]
+        maps: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ k?: number, seed?: number } | undefined")]
+        options: JsValue,
+    ) -> Promise {
+        let input = floats("pixels", &pixels).and_then(|p| {
+            check_options(&options)?;
+            let k = count_option(&options, "k", 16)?;
+            faithfulness::check_step(k).map_err(|e| Error(e.0.replace("`k`", "`options.k`")))?;
+            let seed = count_option(&options, "seed", 0)? as u64;
+            let mut names = Vec::new();
+            let mut rankings = Vec::new();
+            if !maps.is_object() || maps.is_function() || Array::is_array(&maps) {
+                return Err(Error::argument("maps", "must be an object of name → map"));
+            }
+            for entry in Object::entries(maps.unchecked_ref()).iter() {
+                let entry: Array = entry.unchecked_into();
+                let name = entry.get(0).as_string().unwrap_or_default();
+                let label = format!("maps.{name}");
+                let map = floats(&label, &entry.get(1))?;
+                rankings.push(
+                    faithfulness::ranking(&map)
+                        .map_err(|e| Error(e.0.replace("`map`", &format!("`{label}`"))))?,
+                );
+                names.push(name);
+            }
+            if names.is_empty() || names.len() > 16 {
+                return Err(Error::argument(
+                    "maps",
+                    format!("must hold 1..=16 maps, got {}", names.len()),
+                ));
+            }
+            names.push("random".into());
+            rankings.push(faithfulness::random_ranking(seed));
+            Ok((
+                p,
+                k,
+                names,
+                rankings,
+                data::check_class("class", whole("class", class)?)?,
+            ))
+        });
+        self.spawn(
+            input,
+            move |inner, (pixels, k, names, rankings, class)| async move {
+                let n = faithfulness::points(k);
+                let mut read_back = Vec::new();
+                for perturbation in Perturbation::ALL {
+                    let p = faithfulness::curves(
+                        &inner.network,
+                        &pixels,
+                        class,
+                        &rankings,
+                        k,
+                        perturbation,
+                        &inner.device,
+                    )?;
+                    read_back.push(read(p).await?);
+                }
+                let curves = Array::new();
+                for (i, name) in names.iter().enumerate() {
+                    let o = Object::new();
+                    set(&o, "name", &JsValue::from_str(name));
+                    for (perturbation, values) in Perturbation::ALL.iter().zip(&read_back) {
+                        let curve = &values[i * n..(i + 1) * n];
+                        set(&o, perturbation.name(), &Float32Array::from(curve));
+                        set(
+                            &o,
+                            &format!("{}Auc", perturbation.name()),
+                            &JsValue::from(faithfulness::auc(curve)),
+                        );
+                    }
+                    curves.push(&o);
+                }
+                let out = Object::new();
+                set(&out, "k", &JsValue::from(k as u32));
+                set(&out, "curves", &curves);
+                Ok(out.into())
+            },
+        )
+    }
+
+    /// The model-randomisation sanity check for `class`: the maps of the gradient, gradient ×
+    /// input, DeconvNet, guided backprop and LRP ("recommended") on the trained network and
+    /// with FC2, FC1, conv2, conv1 re-initialised in turn (cascading from the top; fixed
+    /// seed), with each signed map's Spearman correlation to the trained one. One readback.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Sanity>")]
+    pub fn sanity(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Float32Array | number[]")] pixels: JsValue,
+        class: f64,
+    ) -> Promise {
+        let input = floats("pixels", &pixels)
+            .and_then(|p| Ok((p, data::check_class("class", whole("class", class)?)?)));
+        self.spawn(input, move |inner, (pixels, class)| async move {
+            const NAMES: [&str; 5] = ["gradient", "gradientInput", "deconvnet", "guided", "lrp"];
+            let x = data::image_tensor(&pixels, &inner.device)?;
+            let rules = Rules::preset("recommended")?;
+            let cascade = inner.cascade()?;
+            let mut maps = Vec::new();
+            for net in cascade.iter() {
+                let acts = net.trace(x.clone());
+                maps.push(saliency::signed(net, &acts, class, Method::Gradient)?);
+                maps.push(attribution::gradient_times_input(net, &acts, class)?);
+                maps.push(saliency::signed(net, &acts, class, Method::Deconvnet)?);
+                maps.push(saliency::signed(net, &acts, class, Method::Guided)?);
+                maps.push(
+                    lrp::relevance(net, x.clone(), class, &rules)?.layers[0]
+                        .map
+                        .clone(),
+                );
+            }
+            let all = read(Tensor::cat(maps, 0)).await?;
+            let px = SIDE * SIDE;
+            let map = |stage: usize, m: usize| {
+                let at = (stage * NAMES.len() + m) * px;
+                &all[at..at + px]
+            };
+            let methods = Array::new();
+            for (m, name) in NAMES.iter().enumerate() {
+                let (stage_maps, rhos) = (Array::new(), Array::new());
+                for stage in 0..cascade.len() {
+                    stage_maps.push(&Float32Array::from(map(stage, m)));
+                    rhos.push(&JsValue::from(sanity::spearman(map(0, m), map(stage, m))?));
+                }
+                let o = Object::new();
+                set(&o, "name", &JsValue::from_str(name));
+                set(&o, "maps", &stage_maps);
+                set(&o, "spearman", &rhos);
+                methods.push(&o);
+            }
+            let stages: Array = sanity::STAGES
+                .iter()
+                .map(|s| JsValue::from_str(s))
+                .collect();
+            let out = Object::new();
+            set(&out, "stages", &stages);
+            set(&out, "methods", &methods);
             Ok(out.into())
         })
     }
@@ -318,7 +682,7 @@ impl DeepInside {
         class: f64,
         #[wasm_bindgen(unchecked_param_type = "ClassModelOptions | undefined")] options: JsValue,
     ) -> Result<ClassModel, JsValue> {
-        let options = class_model_options(&options)?;
+        let options = class_model_options(&options, self.inner.dataset)?;
         let class = whole("class", class)?;
         let ascent = Ascent::new(
             &self.inner.network,
@@ -426,10 +790,17 @@ fn count_option(options: &JsValue, key: &str, default: usize) -> Result<usize, E
     }
 }
 
-fn class_model_options(o: &JsValue) -> Result<ClassOptions, Error> {
-    if !(o.is_undefined() || o.is_null() || o.is_object()) {
-        return Err(Error::argument("options", "must be an object"));
+/// Options must be an object, or left out.
+fn check_options(o: &JsValue) -> Result<(), Error> {
+    if o.is_undefined() || o.is_null() || (o.is_object() && !Array::is_array(o)) {
+        Ok(())
+    } else {
+        Err(Error::argument("options", "must be an object"))
     }
+}
+
+fn class_model_options(o: &JsValue, dataset: Dataset) -> Result<ClassOptions, Error> {
+    check_options(o)?;
     let defaults = ClassOptions::default();
     let text = |key: &str, default: &str| -> Result<String, Error> {
         let v = option(o, key);
@@ -456,7 +827,7 @@ fn class_model_options(o: &JsValue) -> Result<ClassOptions, Error> {
         objective,
         lambda: number_option(o, "lambda")?.map_or(defaults.lambda, |v| v as f32),
         step: number_option(o, "step")?.map_or(defaults.step, |v| v as f32),
-        start: class_model::start(&text("start", "noise")?, index, seed)?,
+        start: class_model::start(&text("start", "noise")?, dataset, index, seed)?,
         seed,
         clip: clip.as_bool().unwrap_or(false),
         jitter: count_option(o, "jitter", 0)?,
@@ -652,14 +1023,52 @@ pub fn picture_to_mnist(
     Ok(Float32Array::from(&out[..]))
 }
 
-/// The 1,000 held-out digits the model never saw in training.
+/// The 1,000 held-out images (100 per class) of `model` ("mnist", the default, or
+/// "fashion") that it never saw in training.
 #[wasm_bindgen(js_name = heldoutDigits, unchecked_return_type = "HeldoutDigits")]
-pub fn heldout_digits() -> Result<JsValue, JsValue> {
-    let digits = Digits::mnist_heldout()?;
+pub fn heldout_digits(
+    #[wasm_bindgen(unchecked_param_type = "\"mnist\" | \"fashion\" | undefined")] model: JsValue,
+) -> Result<JsValue, JsValue> {
+    let digits = dataset(&model)?.heldout()?;
     let out = Object::new();
     set(&out, "labels", &Uint8Array::from(&digits.labels[..]));
     set(&out, "pixels", &Uint8Array::from(&digits.pixels[..]));
     Ok(out.into())
+}
+
+/// Hands the Fashion-MNIST model's files to this instance (the browser build embeds only
+/// MNIST): `files` is `{weights, heldout, mean}`, the bytes of `assets/fashion/*.bin`. Checked,
+/// then kept; `DeepInside.create(backend, "fashion")` and `heldoutDigits("fashion")` need it.
+#[wasm_bindgen(js_name = loadModel)]
+pub fn load_model(
+    #[wasm_bindgen(unchecked_param_type = "\"fashion\"")] model: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "{ weights: Uint8Array, heldout: Uint8Array, mean: Uint8Array }"
+    )]
+    files: JsValue,
+) -> Result<(), JsValue> {
+    if dataset(&model)? != Dataset::Fashion {
+        return Err(Error::argument("model", "only \"fashion\" is loaded separately").into());
+    }
+    if !files.is_object() {
+        return Err(Error::argument("files", "must be an object {weights, heldout, mean}").into());
+    }
+    let part = |key: &str| bytes(&format!("files.{key}"), &get(&files, key));
+    data::provide_fashion(part("weights")?, part("heldout")?, part("mean")?)?;
+    Ok(())
+}
+
+/// The names of `model`'s ten classes ("mnist", the default: the digits; "fashion": the
+/// kinds of clothing).
+#[wasm_bindgen(js_name = classNames)]
+pub fn class_names(
+    #[wasm_bindgen(unchecked_param_type = "\"mnist\" | \"fashion\" | undefined")] model: JsValue,
+) -> Result<Vec<String>, JsValue> {
+    Ok(dataset(&model)?
+        .classes()
+        .iter()
+        .map(|s| s.to_string())
+        .collect())
 }
 
 /// A typed array or plain array of numbers, from JS, as f32: anything else is refused with the
@@ -840,7 +1249,7 @@ async fn webgpu(hardware_only: bool) -> Result<(Device, String), Error> {
     let bring_up = future_to_promise(async move {
         let device = backend::webgpu().await?;
         // A tiny warm-up: compiles the kernels the forward pass needs, proves the device works.
-        let network = Network::from_parameters(weights()?, &device)?;
+        let network = Network::from_parameters(weights(Dataset::Mnist)?, &device)?;
         read(network.forward(Tensor::<4>::zeros([1, 1, 28, 28], &device))).await?;
         *filled.borrow_mut() = Some(device);
         Ok(JsValue::TRUE)

@@ -7,13 +7,13 @@ use common::*;
 use deep_inside::class_model::{
     Ascent, DEFAULT_STEPS, Objective, Options, Start, objective, start,
 };
-use deep_inside::data::softmax;
+use deep_inside::data::{Dataset, softmax};
 
 const STARTS: [&str; 3] = ["noise", "mean", "dataset"];
 
 fn options(start_name: &str, seed: u64) -> Options {
     Options {
-        start: start(start_name, None, seed).unwrap(),
+        start: start(start_name, Dataset::Mnist, None, seed).unwrap(),
         seed,
         ..Options::default()
     }
@@ -151,9 +151,14 @@ fn bad_options_give_clear_errors() {
         )
         .contains("start")
     );
-    assert!(start("sky", None, 0).unwrap_err().0.contains("start"));
     assert!(
-        start("dataset", Some(1000), 0)
+        start("sky", Dataset::Mnist, None, 0)
+            .unwrap_err()
+            .0
+            .contains("start")
+    );
+    assert!(
+        start("dataset", Dataset::Mnist, Some(1000), 0)
             .unwrap_err()
             .0
             .contains("index")

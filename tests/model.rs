@@ -9,11 +9,14 @@ use deep_inside::model::{self, CLASSES, Network, PIXELS};
 
 #[test]
 fn embedded_weights_load_and_round_trip() {
-    let params = model::decode_parameters(data::MNIST_WEIGHTS).unwrap();
+    let params = model::decode_parameters(data::Dataset::Mnist.weights().unwrap()).unwrap();
     assert_eq!(params.len(), 8, "weight and bias of 4 layers");
     let count: usize = params.iter().map(|p| p.values.len()).sum();
     assert!(count > 50_000 && count < 200_000, "{count} parameters");
-    assert_eq!(model::encode_parameters(&params), data::MNIST_WEIGHTS);
+    assert_eq!(
+        model::encode_parameters(&params),
+        data::Dataset::Mnist.weights().unwrap()
+    );
     let net = trained(&cpu());
     assert_eq!(net.layers.len(), model::ARCHITECTURE.len());
 }
@@ -42,6 +45,63 @@ fn held_out_accuracy_is_at_least_98_percent() {
     let accuracy = hits as f32 / digits.len() as f32;
     println!("held-out accuracy: {:.2}%", accuracy * 100.0);
     assert!(accuracy >= 0.98, "accuracy {accuracy}");
+}
+
+fn accuracy(net: &Network, digits: &Digits) -> f32 {
+    let device = cpu();
+    let mut hits = 0;
+    for start in (0..digits.len()).step_by(500) {
+        let end = (start + 500).min(digits.len());
+        let all: Vec<f32> = (start..end).flat_map(|i| digits.image(i)).collect();
+        let logits = values(net.forward(image(&all, &device)));
+        hits += logits
+            .chunks_exact(CLASSES)
+            .zip(&digits.labels[start..end])
+            .filter(|(row, label)| {
+                let best = (0..CLASSES)
+                    .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+                    .unwrap();
+                best == usize::from(**label)
+            })
+            .count();
+    }
+    hits as f32 / digits.len() as f32
+}
+
+/// Reads a gzipped IDX file of Debian's dataset-fashion-mnist, without its header.
+fn fashion_idx(name: &str, header: usize) -> Vec<u8> {
+    use std::io::Read;
+    let path = format!("/usr/share/datasets/fashion-mnist/{name}");
+    let file = std::fs::File::open(&path).unwrap_or_else(|e| {
+        panic!("{path}: {e} (scripts/setup.sh installs dataset-fashion-mnist)")
+    });
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_end(&mut bytes)
+        .unwrap();
+    bytes.split_off(header)
+}
+
+#[test]
+fn fashion_test_accuracy_is_at_least_90_percent() {
+    let net = Network::from_bytes(data::Dataset::Fashion.weights().unwrap(), &cpu()).unwrap();
+    let shipped = data::Dataset::Fashion.heldout().unwrap();
+    assert_eq!(shipped.len(), 1000);
+    let on_shipped = accuracy(&net, &shipped);
+    // The whole Fashion-MNIST test set, read independently of the training code.
+    let test = Digits {
+        labels: fashion_idx("t10k-labels-idx1-ubyte.gz", 8),
+        pixels: fashion_idx("t10k-images-idx3-ubyte.gz", 16),
+    };
+    assert_eq!(test.len(), 10_000);
+    let on_test = accuracy(&net, &test);
+    println!(
+        "Fashion-MNIST accuracy: {:.2}% on the 10,000 test images, {:.2}% on the 1,000 shipped",
+        on_test * 100.0,
+        on_shipped * 100.0
+    );
+    assert!(on_test >= 0.90, "test accuracy {on_test}");
+    assert!(on_shipped >= 0.88, "shipped accuracy {on_shipped}");
 }
 
 #[test]
@@ -86,7 +146,7 @@ fn bad_files_and_inputs_are_errors_not_panics() {
     let device = cpu();
     assert!(Network::from_bytes(b"", &device).is_err());
     assert!(Network::from_bytes(b"DIW1\xff\xff\xff\xff", &device).is_err());
-    let mut truncated = data::MNIST_WEIGHTS.to_vec();
+    let mut truncated = data::Dataset::Mnist.weights().unwrap().to_vec();
     truncated.truncate(truncated.len() - 3);
     assert!(Network::from_bytes(&truncated, &device).is_err());
     // A valid file for another architecture.

