@@ -3,6 +3,9 @@
 // WebGPU figures here prove correctness, not speed), prints a table of medians and p90s, then
 // measures the page itself: bytes downloaded before the first prediction, and the time from
 // navigation to it. With --write, the tables replace the "measured" section of BENCHMARKS.md.
+// Then, in the same run, the same network in TF.js (scripts/bench-tfjs.mjs, same --runs and
+// --write): checked equal to ours, timed, and set against ours. `--no-tfjs` skips that part.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
@@ -28,7 +31,12 @@ try {
 
   const ops = [['predict', 'predict'], ['gradient', 'saliency (gradient)'], ['deconvnet', 'DeconvNet'],
     ['guided', 'guided backprop'], ['lrp', 'LRP, all layers'], ['classModelStep', 'class-model step'],
-    ['fullPanel', 'full panel (explain + LRP + localise)']];
+    ['fullPanel', 'full panel (explain + LRP + localise)'],
+    ['explain', 'explain: one trace, 3 maps + gradient × input'],
+    ['smoothGrad', 'SmoothGrad, 32 samples (one batch)'],
+    ['integratedGradients', 'Integrated Gradients, 32 steps (one batch)'],
+    ['faithfulness', 'deletion + insertion curves, 5 maps + random, k = 16 (20 runs)'],
+    ['sanity', 'sanity check: 5 methods × 5 stages (20 runs)']];
   const lines = ['| operation | CPU median | CPU p90 | WebGPU median | WebGPU p90 |', '|---|---|---|---|---|'];
   const f = (s) => (s ? s.toFixed(2) : '–');
   for (const [key, name] of ops) {
@@ -38,6 +46,16 @@ try {
   lines.push(`| 200 class-model steps | ${f(results.cpu.classModel200)} | | ${f(results.webgpu?.classModel200)} | |`);
   lines.push(`| start: import + init + create | ${f(results.cpu.startMs)} | | ${f(results.webgpu?.startMs)} | |`);
   const table = lines.join('\n');
+  const lever = (name, key, than, thanName) => {
+    const cell = (r) => (r?.[key] && r?.[than] ? `${f(r[key].median)} vs ${f(r[than].median)} (${(r[key].median / r[than].median).toFixed(1)}×)` : '–');
+    return `| ${name} | ${thanName} | ${cell(results.cpu)} | ${cell(results.webgpu)} |`;
+  };
+  const levers = [
+    '| lever: the slow way | the way we do it | CPU ms | WebGPU ms |', '|---|---|---|---|',
+    lever('3 maps by 3 calls (3 forward passes)', 'threeCalls', 'explain', '`explain`: 1 forward pass, 4 maps'),
+    lever('32 gradients by 32 calls', 'serial32', 'smoothGrad', 'SmoothGrad: 32 images in 1 batch'),
+    lever('creating an instance (weights decoded + uploaded)', 'create', 'predict', 'weights kept on the device; a predict'),
+  ].join('\n');
   const backends = `CPU: ${results.cpu.reason}; WebGPU: ${results.webgpu?.reason ?? results.webgpu?.error ?? 'not run'}`;
 
   // The page: what it downloads before the first prediction, and how long that takes.
@@ -76,7 +94,7 @@ try {
   const report = [
     `Measured ${new Date().toISOString().slice(0, 10)} by \`node scripts/bench.mjs --runs ${runs}\` ` +
       `(headless Debian Chromium, 2-core machine; ms, median and p90 of ${runs} runs after 5 warm-up runs).`,
-    '', backends, '', table, '',
+    '', backends, '', table, '', levers, '',
     '| wasm | raw | gzipped |', '|---|---|---|', ...wasm, '',
     '| start-up | |', '|---|---|', ...startup,
   ].join('\n');
@@ -92,4 +110,9 @@ try {
 } finally {
   await browser.close();
   server.close();
+}
+if (!args.includes('--no-tfjs')) {
+  const tfjs = spawnSync(process.execPath, ['scripts/bench-tfjs.mjs', '--runs', String(runs), ...(write ? ['--write'] : [])],
+    { stdio: 'inherit' });
+  process.exitCode = tfjs.status ?? 1;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the tools the build needs, skipping whatever is already there.
-#   scripts/setup.sh            wasm32 target, wasm-pack, wasm-bindgen CLI, node/npm, npm dev packages
+#   scripts/setup.sh            wasm32 target, wasm-pack, wasm-bindgen CLI, node/npm, npm dev packages,
+#                               Debian's dataset-fashion-mnist
 #   scripts/setup.sh --browser  the same, plus chromium and chromedriver (for the browser tests)
 # Sources: rustup, crates.io (cargo install), Debian apt, the npm registry. No prebuilt downloads.
 set -euo pipefail
@@ -38,6 +39,9 @@ apt_pkgs=()
 command -v cc >/dev/null 2>&1 || apt_pkgs+=(gcc libc6-dev)
 command -v node >/dev/null 2>&1 || apt_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_pkgs+=(npm)
+# Fashion-MNIST (IDX files): the training binary reads it, and a test checks the shipped model's
+# accuracy on its 10,000 test images.
+[ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || apt_pkgs+=(dataset-fashion-mnist)
 if [ "$want_browser" -eq 1 ]; then
   [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
   [ -x /usr/bin/chromedriver ] || apt_pkgs+=(chromium-driver)

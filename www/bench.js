@@ -45,6 +45,28 @@ async function bench(build, backend) {
     await api.relevance(x, e.class, 'recommended');
     m.localise(e.gradient.map(Math.abs), 0.95);
   });
+  // Issue 9's methods. The slow ones (many images per call) get fewer runs.
+  const FEW = Math.min(RUNS, 20);
+  out.explain = await time(() => api.explain(x, 7));
+  out.smoothGrad = await time(() => api.smoothGrad(x, 7, { samples: 32, sigma: 0.15 }));
+  out.integratedGradients = await time(() => api.integratedGradients(x, 7, { steps: 32 }));
+  const e = await api.explain(x, 7);
+  const r = await api.relevance(x, 7, 'recommended');
+  const maps = {
+    gradient: e.gradient.map(Math.abs), deconvnet: e.deconvnet.map(Math.abs), guided: e.guided.map(Math.abs),
+    gradientInput: e.gradientInput, lrp: r.layers[0].map,
+  };
+  out.faithfulness = await time(() => api.faithfulness(x, 7, maps, { k: 16 }), FEW);
+  out.sanity = await time(() => api.sanity(x, 7), FEW);
+  // Levers. Reusing the forward pass: three maps by three calls (three traces) against
+  // `explain` (one trace, four maps). Batching: SmoothGrad's 32 gradients as 32 calls against
+  // one batch. Weight uploads: what creating an instance (decode + upload) costs, paid once.
+  out.threeCalls = await time(async () => {
+    for (const method of ['gradient', 'deconvnet', 'guided']) await api.saliency(x, 7, method);
+  });
+  const noisy = Array.from({ length: 32 }, (_, k) => x.map((v, i) => v + 0.15 * Math.sin(17 * i + k)));
+  out.serial32 = await time(async () => { for (const n of noisy) await api.saliency(n, 7, 'gradient'); }, FEW);
+  out.create = await time(() => m.DeepInside.create(backend), FEW);
   return out;
 }
 

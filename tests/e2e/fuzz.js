@@ -33,6 +33,8 @@ function badMap() {
 const badClass = () => pick([-1, 10, 11, NaN, Infinity, -Infinity, 1e30, 2.5, -0.5, 2 ** 53, 'three', {}, undefined, [1, 2]]);
 const badText = () => pick(['', 'GRADIENT', 'lrp', 'autoo', '💥', 'a'.repeat(5000), 42, {}, [], null, undefined]);
 const badNumber = () => pick([NaN, Infinity, -Infinity, -1, 1.5, 1e30, 'x', {}]);
+// A model name: undefined and null mean "mnist", so they are not bad; "fashion" is, before loadModel.
+const badModel = () => pick(['', 'MNIST', 'digits', 'fashion', '💥', 42, {}, [], true]);
 const badCount = () => pick([-1, -1e9, 1e9, 2 ** 40, NaN, Infinity, 2.5, 'many', {}]);
 
 window.fuzz = (async () => {
@@ -51,6 +53,10 @@ window.fuzz = (async () => {
     step: Array.from((await api.classModel(5, { seed: 1 }).step(3)).image),
     localise: wasm.localise(map, 0.9).box,
     rgba: Array.from(wasm.mapToRgba(map, 'sequential')),
+    smoothGrad: Array.from(await api.smoothGrad(x, 3, { samples: 4 })),
+    integratedGradients: Array.from((await api.integratedGradients(x, 3, { steps: 8 })).map),
+    faithfulness: (await api.faithfulness(x, 3, { gradient: map }, { k: 64 })).curves.map((c) => Array.from(c.deletion)),
+    sanity: (await api.sanity(x, 3)).methods.map((m) => m.spearman),
   });
   const before = await snapshot();
 
@@ -88,6 +94,27 @@ window.fuzz = (async () => {
     ['pictureToMnist', 'rgba', () => wasm.pictureToMnist(pick([new Float32Array(256), 'x', null]), 8, 8)],
     ['pictureToMnist', 'image', () => wasm.pictureToMnist(new Uint8Array(4), 1, 1)],
     ['create', 'backend', () => wasm.DeepInside.create(badText())],
+    ['create', 'model', () => wasm.DeepInside.create('cpu', badModel())],
+    ['smoothGrad', 'pixels', () => api.smoothGrad(badPixels(), 3)],
+    ['smoothGrad', 'class', () => api.smoothGrad(x, badClass())],
+    ['smoothGrad', 'options', () => api.smoothGrad(x, 3, pick(['x', 5, true, [1]]))],
+    ['smoothGrad', 'samples', () => api.smoothGrad(x, 3, { samples: pick([0, 257, -1, 2.5, 'x', NaN, 1e9]) })],
+    ['smoothGrad', 'sigma', () => api.smoothGrad(x, 3, { sigma: pick([-0.1, 1.5, NaN, Infinity, 'x', {}]) })],
+    ['integratedGradients', 'pixels', () => api.integratedGradients(badPixels(), 3)],
+    ['integratedGradients', 'class', () => api.integratedGradients(x, badClass())],
+    ['integratedGradients', 'steps', () => api.integratedGradients(x, 3, { steps: pick([0, 255, -1, 2.5, 'x', 1e9]) })],
+    ['integratedGradients', 'baseline', () => api.integratedGradients(x, 3, { baseline: badText() })],
+    ['faithfulness', 'pixels', () => api.faithfulness(badPixels(), 3, { gradient: map })],
+    ['faithfulness', 'class', () => api.faithfulness(x, badClass(), { gradient: map })],
+    ['faithfulness', 'maps', () => api.faithfulness(x, 3, pick(['x', null, undefined, 5, [map], {},
+      { a: badMap() }, Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`m${i}`, map]))]))],
+    ['faithfulness', 'k', () => api.faithfulness(x, 3, { gradient: map }, { k: pick([0, 785, -1, 2.5, 'x', NaN]) })],
+    ['sanity', 'pixels', () => api.sanity(badPixels(), 3)],
+    ['sanity', 'class', () => api.sanity(x, badClass())],
+    ['loadModel', 'model', () => wasm.loadModel(pick(['mnist', badModel()].filter((m) => m !== 'fashion')), {})],
+    ['loadModel', 'files', () => wasm.loadModel('fashion', pick([null, 'x', 5, {}, { weights: new Uint8Array(10), heldout: new Uint8Array(10), mean: new Uint8Array(10) }]))],
+    ['classNames', 'model', () => wasm.classNames(pick(['', 'MNIST', 42, {}, []]))],
+    ['heldoutDigits', 'model', () => wasm.heldoutDigits(badModel())],
   ];
   const drawCases = [
     ['drawRgba', 'canvas', () => wasm.drawRgba(pick([null, {}, 'canvas', 5]), new Uint8Array(4), 1, 1)],
@@ -127,18 +154,31 @@ window.fuzz = (async () => {
   };
 })();
 
-// Memory: `n` consecutive explanations with every method; wasm memory growth after warm-up.
-window.memory = async (n) => {
+// Memory: `n` consecutive explanations with every method (explain, LRP with each preset,
+// localisation, and in turn SmoothGrad, Integrated Gradients, faithfulness curves and the sanity
+// check); wasm memory growth after warm-up. `build` is 'cpu' or 'webgpu' (the WebGPU build on
+// its WebGPU backend).
+window.memory = async (n, build = 'cpu') => {
   await window.fuzz;
-  const exports = await init();
-  const api = await wasm.DeepInside.create('cpu');
-  const digits = wasm.heldoutDigits();
+  const w = build === 'cpu' ? wasm : await import('../../pkg/webgpu/deep_inside.js');
+  const exports = build === 'cpu' ? await init() : await w.default();
+  const api = await w.DeepInside.create(build);
+  const digits = w.heldoutDigits();
   const image = (i) => Float32Array.from(digits.pixels.subarray((i % 1000) * 784, (i % 1000 + 1) * 784), (v) => v / 255);
   const once = async (i) => {
     const x = image(i);
     const e = await api.explain(x, -1);
     await api.relevance(x, e.class, ['recommended', 'epsilon', 'zplus', 'alpha2beta1'][i % 4]);
-    wasm.localise(e.gradient.map(Math.abs), 0.95);
+    w.localise(e.gradient.map(Math.abs), 0.95);
+    if (i % 4 === 0) {
+      const extra = [
+        () => api.smoothGrad(x, e.class, { samples: 16 }),
+        () => api.integratedGradients(x, e.class, { steps: 16 }),
+        () => api.faithfulness(x, e.class, { gradient: e.gradient.map(Math.abs), gradientInput: e.gradientInput }, { k: 32 }),
+        () => api.sanity(x, e.class),
+      ];
+      await extra[(i / 4) % 4]();
+    }
   };
   for (let i = 0; i < 200; i++) await once(i);
   const start = exports.memory.buffer.byteLength;
