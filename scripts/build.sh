@@ -2,7 +2,9 @@
 # Builds the two wasm packages the page loads:
 #   pkg/cpu     burn's flex CPU backend
 #   pkg/webgpu  flex + burn's WebGPU backend   (skip with BUILD_WEBGPU=0)
-# then shrinks them with binaryen's wasm-opt from node_modules when present.
+# then shrinks the WebGPU one with binaryen's wasm-opt from node_modules when present. The CPU
+# build ships without wasm-opt: -Oz made it smaller raw but larger gzipped, and no faster
+# (BENCHMARKS.md, "Levers on the CPU build").
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -59,13 +61,13 @@ build() {
   wasm-pack build --release --no-opt --target web \
     --out-dir "pkg/$name" --out-name deep_inside \
     -- --no-default-features --features "$features"
-  optimise "pkg/$name/deep_inside_bg.wasm"
 }
 
 built=(cpu)
 build cpu flex
 if [ "${BUILD_WEBGPU:-1}" != 0 ]; then
   build webgpu flex,webgpu
+  optimise pkg/webgpu/deep_inside_bg.wasm
   built+=(webgpu)
 fi
 

@@ -501,7 +501,14 @@ impl DeepInside {
             if !maps.is_object() || maps.is_function() || Array::is_array(&maps) {
                 return Err(Error::argument("maps", "must be an object of name → map"));
             }
-            for entry in Object::entries(maps.unchecked_ref()).iter() {
+            let entries = Object::entries(maps.unchecked_ref());
+            if entries.length() == 0 || entries.length() > 16 {
+                return Err(Error::argument(
+                    "maps",
+                    format!("must hold 1..=16 maps, got {}", entries.length()),
+                ));
+            }
+            for entry in entries.iter() {
                 let entry: Array = entry.unchecked_into();
                 let name = entry.get(0).as_string().unwrap_or_default();
                 let label = format!("maps.{name}");
@@ -511,12 +518,6 @@ impl DeepInside {
                         .map_err(|e| Error(e.0.replace("`map`", &format!("`{label}`"))))?,
                 );
                 names.push(name);
-            }
-            if names.is_empty() || names.len() > 16 {
-                return Err(Error::argument(
-                    "maps",
-                    format!("must hold 1..=16 maps, got {}", names.len()),
-                ));
             }
             names.push("random".into());
             rankings.push(faithfulness::random_ranking(seed));

@@ -23,7 +23,8 @@ async function time(fn, runs = RUNS) {
 
 async function bench(build, backend) {
   const t0 = performance.now();
-  const m = await import(`../pkg/${build}/deep_inside.js`);
+  // ?pkg=pkg-levers/<variant> times another build of the same sources (scripts/levers.sh).
+  const m = await import(`../${params.get('pkg') ?? `pkg/${build}`}/deep_inside.js`);
   await m.default();
   const api = await m.DeepInside.create(backend);
   const ready = performance.now() - t0;
