@@ -21,6 +21,14 @@ function ask(op, args = {}, transfer = []) {
   });
 }
 
+// --- the model: "mnist" (digits) or "fashion" (Fashion-MNIST clothes) -------------------
+const MODELS = { mnist: { noun: 'digits', one: 'digit' }, fashion: { noun: 'clothes', one: 'item' } };
+let model = new URLSearchParams(location.search).get('model') in MODELS
+  ? new URLSearchParams(location.search).get('model') : 'mnist';
+$('model-select').value = model;
+let names = Array.from({ length: 10 }, (_, c) => String(c));   // the class names of `model`
+const nameOf = (c) => names[c] ?? String(c);
+
 function showBackend(backend, reason) {
   $('backend-status').textContent = `${backend === 'webgpu' ? 'WebGPU' : 'CPU'} — ${reason}`;
   document.body.dataset.backend = backend;
@@ -82,7 +90,7 @@ pad.addEventListener('pointermove', (e) => {
   extend(drawing, last);
   update();
 });
-const end = () => { drawing = null; };
+const end = () => { drawing = null; kick(); };
 pad.addEventListener('pointerup', end);
 pad.addEventListener('pointercancel', end);
 
@@ -99,28 +107,38 @@ function useDigit(pixels, message = '') {
 }
 
 let heldout = null;
+let galleryFirst = 0;   // the gallery's first image (the first of class 0)
 async function loadGallery() {
-  ({ value: heldout } = await ask('heldout'));
+  const m = model;
+  const { value } = await ask('heldout', { model: m });
+  if (m !== model) return;
+  heldout = value;
+  const gallery = $('gallery');
+  gallery.replaceChildren();
+  delete gallery.dataset.model;
   const perClass = new Map();
   heldout.labels.forEach((label, i) => {
     const list = perClass.get(label) ?? [];
     if (list.length < 10) list.push(i);
     perClass.set(label, list);
   });
+  galleryFirst = perClass.get(0)?.[0] ?? 0;
+  const one = MODELS[m].one;
   for (let c = 0; c < 10; c++) {
     // One class per frame, so that building the gallery never makes a long task.
     await new Promise(requestAnimationFrame);
+    if (m !== model) return;
     const label = document.createElement('span');
     label.className = 'row-label';
-    label.textContent = String(c);
+    label.textContent = nameOf(c);
     label.setAttribute('aria-hidden', 'true');
-    $('gallery').append(label);
+    gallery.append(label);
     for (const i of perClass.get(c) ?? []) {
       const b = document.createElement('button');
       b.type = 'button';
       b.className = 'digit';
-      b.setAttribute('aria-label', `held-out digit ${i}, labelled ${c}`);
-      b.title = `held-out #${i}, label ${c}`;
+      b.setAttribute('aria-label', `held-out ${one} ${i}, labelled ${nameOf(c)}`);
+      b.title = `held-out #${i}, label ${nameOf(c)}`;
       const cv = document.createElement('canvas');
       cv.width = cv.height = 28;
       const img = new Uint8ClampedArray(784 * 4);
@@ -131,14 +149,15 @@ async function loadGallery() {
       cv.getContext('2d').putImageData(new ImageData(img, 28, 28), 0, 0);
       b.append(cv);
       b.addEventListener('click', () => pick(i));
-      $('gallery').append(b);
+      gallery.append(b);
     }
   }
+  gallery.dataset.model = m;
 }
 
 function pick(i) {
   const pixels = Float32Array.from(heldout.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
-  useDigit(pixels, `held-out digit #${i}, labelled ${heldout.labels[i]}`);
+  useDigit(pixels, `held-out ${MODELS[model].one} #${i}, labelled ${nameOf(heldout.labels[i])}`);
 }
 
 $('random').addEventListener('click', () => {
@@ -159,10 +178,18 @@ $('upload').addEventListener('change', async (e) => {
 });
 
 // --- the update loop: at most one input in flight, the newest one wins -------------------
-// `update()` says the drawing changed; `rerun()` says only the settings changed.
+// `update()` says the drawing changed; `rerun()` says only the settings changed. The slower
+// panels (more attributions, faithfulness, sanity) come after the first ones are painted, one
+// worker call at a time, and only once the input has settled: never while the pen is down,
+// and a newer input is always served before them.
 let busy = false;
 let dirty = false;      // the drawing changed: convert it again
 let stale = false;      // the settings changed: explain the current input again
+const EXTRAS = ['attributions', 'faithfulness', 'sanity'];
+const todo = new Set(); // slower panels still to compute for the input last explained
+let settleAt = 0;       // and not before this time (performance.now())
+let settleTimer = 0;
+const SETTLE_MS = 400;  // after a drawn input: how long the input must stay still
 
 function update() {
   dirty = true;
@@ -174,45 +201,139 @@ function rerun() {
   if (!busy) loop();
 }
 
+/** Asks for slower panels to be (re)computed once the input settles. */
+function later(parts, delay = 0) {
+  if (!explained) return;
+  for (const p of parts) {
+    todo.add(p);
+    $(`${p}-meta`).closest('.panel').classList.add('pending');
+  }
+  settleAt = Math.max(settleAt, performance.now() + delay);
+  kick();
+}
+
+function kick() {
+  clearTimeout(settleTimer);
+  if (busy) return;
+  if (dirty || stale) { loop(); return; }
+  if (!todo.size || drawing) return;   // pointerup kicks again
+  const wait = settleAt - performance.now();
+  if (wait > 0) settleTimer = setTimeout(kick, wait);
+  else loop();
+}
+
 async function loop() {
   busy = true;
-  while (dirty || stale) {
-    const fromDrawing = dirty;
-    dirty = stale = false;
-    try {
-      if (fromDrawing && background && strokes.length === 0) {
-        current = background;
-        showSeen(current);
-      } else if (fromDrawing) {
-        const rgba = ink.getImageData(0, 0, pad.width, pad.height).data;
-        const gray = new Float32Array(pad.width * pad.height);
-        for (let i = 0; i < gray.length; i++) gray[i] = rgba[4 * i + 3] / 255;
-        const { value } = await ask('toMnist', { gray, width: pad.width, height: pad.height }, [gray.buffer]);
-        current = value;
-        showSeen(current);
+  clearTimeout(settleTimer);
+  for (;;) {
+    if (dirty || stale) {
+      const fromDrawing = dirty;
+      dirty = stale = false;
+      try {
+        if (fromDrawing && background && strokes.length === 0) {
+          current = background;
+          showSeen(current);
+        } else if (fromDrawing) {
+          const rgba = ink.getImageData(0, 0, pad.width, pad.height).data;
+          const gray = new Float32Array(pad.width * pad.height);
+          for (let i = 0; i < gray.length; i++) gray[i] = rgba[4 * i + 3] / 255;
+          const { value } = await ask('toMnist', { gray, width: pad.width, height: pad.height }, [gray.buffer]);
+          current = value;
+          showSeen(current);
+        }
+        if (current) await explain(current, fromDrawing && strokes.length > 0 ? SETTLE_MS : 0);
+      } catch (e) {
+        showError(e);
       }
-      if (current) await explain(current);
+      continue;
+    }
+    if (!todo.size || drawing || performance.now() < settleAt) break;
+    const part = EXTRAS.find((p) => todo.has(p));
+    todo.delete(part);
+    try {
+      await extra(part);
     } catch (e) {
-      showError(e);
+      console.warn(e);
+      $(`${part}-meta`).textContent = `error: ${e.message}`;
     }
   }
   busy = false;
+  kick();
 }
 
 // The explained class: null follows the prediction; a button press pins one.
 let pinned = null;
 let current = null;   // the last 784-pixel input
+let explained = false;  // the worker holds an analysis of an input with ink
 
-async function explain(pixels) {
+async function explain(pixels, settle) {
+  const m = model;
   const { value: a, backend } = await ask('analyse', {
-    pixels, class: pinned ?? -1, composite: composite(), pool: $('pool').value,
+    model: m, pixels, class: pinned ?? -1, composite: composite(), pool: $('pool').value,
     quantile: Number($('quantile').value),
   });
+  if (m !== model) return;   // the model changed meanwhile: its own input follows
   showPrediction(a.prediction, backend);
   showSaliency(a.saliency, backend);
+  showGradientInput(a.gradientInput, backend);
   showRelevance(a.lrp, backend);
   // A counter tests and embedders can wait on.
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
+  explained = pixels.some((v) => v > 0);
+  todo.clear();
+  if (explained) {
+    for (const p of EXTRAS) todo.add(p);
+    settleAt = performance.now() + settle;
+    for (const p of EXTRAS) {
+      // What they show is of the input before: dimmed until they catch up.
+      $(`${p}-meta`).textContent = `class ${nameOf(a.prediction.class)} · waiting for the input to settle…`;
+      $(`${p}-meta`).closest('.panel').classList.add('pending');
+    }
+  } else {
+    clearExtras('draw or pick an image first');
+  }
+}
+
+/** Resolves once the next frame has been rendered. */
+const rendered = () => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve)));
+
+// One of the slower panels, for the input and class of the last analysis.
+async function extra(part) {
+  const m = model;
+  $(`${part}-meta`).textContent = 'computing…';
+  // What is on screen is rendered first: the worker's computing then competes with no frame.
+  await rendered();
+  if (dirty || stale) { todo.add(part); return; }
+  const { value, backend } = await ask(part, part === 'sanity' ? {} : extraOptions());
+  // Another model, or a newer input or class waiting: these results are already out of date.
+  if (m !== model || value.model !== model || dirty || stale) return;
+  if (part === 'attributions') showAttributions(value, backend);
+  else if (part === 'faithfulness') showFaithfulness(value, backend);
+  else showSanity(value, backend);
+  $(`${part}-meta`).closest('.panel').classList.remove('pending');
+  document.body.dataset[part] = String(Number(document.body.dataset[part] ?? 0) + 1);
+}
+
+/** Blanks the slower panels: what they showed belongs to an input no longer shown. */
+function clearExtras(why) {
+  for (const c of document.querySelectorAll('#map-smoothgrad, #map-ig, #faith-plots canvas, #sanity-grid canvas')) {
+    c.getContext('2d').clearRect(0, 0, c.width, c.height);
+  }
+  for (const o of document.querySelectorAll('#smoothgrad-meta, #ig-meta, #faith-plots output, #sanity-grid output')) o.textContent = '';
+  $('ig-completeness').textContent = '–';
+  $('faith-table').tBodies[0].replaceChildren();
+  for (const p of EXTRAS) {
+    $(`${p}-meta`).textContent = why;
+    $(`${p}-meta`).closest('.panel').classList.remove('pending');
+  }
+}
+
+function extraOptions() {
+  return {
+    smoothGrad: { samples: Number($('sg-samples').value), sigma: Number($('sg-sigma').value) },
+    integratedGradients: { steps: Number($('ig-steps').value), baseline: $('ig-baseline').value },
+    k: Number($('faith-k').value),
+  };
 }
 
 // --- drawing results -------------------------------------------------------------------
@@ -236,7 +357,7 @@ for (let c = 0; c < 10; c++) {
   const row = document.createElement('div');
   row.className = 'bar';
   const label = document.createElement('span');
-  label.textContent = String(c);
+  label.className = 'label';
   const track = document.createElement('span');
   track.className = 'track';
   const fill = document.createElement('span');
@@ -246,18 +367,16 @@ for (let c = 0; c < 10; c++) {
   value.className = 'value';
   row.append(label, track, value);
   $('probabilities').append(row);
-  bars.push({ row, fill, value });
+  bars.push({ row, label, fill, value });
 
   const b = document.createElement('button');
   b.type = 'button';
-  b.textContent = String(c);
   b.setAttribute('aria-pressed', 'false');
-  b.setAttribute('aria-label', `explain class ${c}`);
   b.addEventListener('click', () => { pinned = pinned === c ? null : c; rerun(); });
   $('class-buttons').append(b);
 
   const o = document.createElement('option');
-  o.value = o.textContent = String(c);
+  o.value = String(c);
   $('cm-class').append(o);
 
   const f = document.createElement('figure');
@@ -265,22 +384,48 @@ for (let c = 0; c < 10; c++) {
   cv.width = cv.height = 28;
   cv.className = 'map small';
   cv.id = `cm-row-${c}`;
-  cv.setAttribute('aria-label', `class model of ${c}`);
+  cv.setAttribute('role', 'img');
   const cap = document.createElement('figcaption');
   cap.id = `cm-row-${c}-caption`;
-  cap.textContent = String(c);
   f.append(cv, cap);
   $('cm-row').append(f);
 }
 $('cm-class').value = '8';
 
+/** Every label that names a class, the gallery's words and the URL, for `model`. */
+function relabel() {
+  const { noun, one } = MODELS[model];
+  document.body.dataset.model = model;
+  bars.forEach(({ label }, c) => { label.textContent = nameOf(c); });
+  [...$('class-buttons').children].forEach((b, c) => {
+    b.textContent = nameOf(c);
+    b.setAttribute('aria-label', `explain class ${nameOf(c)}`);
+  });
+  [...$('cm-class').options].forEach((o, c) => { o.textContent = nameOf(c); });
+  for (let c = 0; c < 10; c++) {
+    $(`cm-row-${c}`).setAttribute('aria-label', `class model of ${nameOf(c)}`);
+    $(`cm-row-${c}-caption`).textContent = nameOf(c);
+  }
+  $('gallery-noun').textContent = noun;
+  $('random').textContent = `random ${one}`;
+  $('cm-start-dataset').textContent = `a held-out ${one}`;
+  pad.setAttribute('aria-label', `Drawing area: draw a ${one} with mouse, touch or pen`);
+  $('model-select').value = model;
+  $('classes-legend').textContent = `explain class (why this class? why not ${nameOf(3)}?)`;
+  const url = new URL(location.href);
+  if (model === 'mnist') url.searchParams.delete('model');
+  else url.searchParams.set('model', model);
+  if (url.href !== location.href) history.replaceState(null, '', url);
+}
+
 function showPrediction(p, backend) {
-  $('prediction').textContent = String(p.predicted);
+  $('prediction').textContent = nameOf(p.predicted);
   p.probabilities.forEach((q, c) => {
     bars[c].fill.style.width = `${(100 * q).toFixed(1)}%`;
     bars[c].value.textContent = q.toFixed(3);
     bars[c].row.classList.toggle('top', c === p.predicted);
   });
+  $('probabilities').setAttribute('aria-label', `class probabilities: ${Array.from(p.probabilities, (q, c) => `${nameOf(c)} ${q.toFixed(2)}`).join(', ')}`);
   [...$('class-buttons').children].forEach((b, c) => b.setAttribute('aria-pressed', String(c === p.class)));
   $('prediction-meta').textContent = `${backend} · ${p.ms.toFixed(1)} ms`;
 }
@@ -318,6 +463,210 @@ function showRelevance(r, backend) {
   }
   $('lrp-meta').textContent = `S_c = ${r.score.toFixed(2)} · ${backend} · ${r.ms.toFixed(1)} ms`;
 }
+
+// --- more attributions, faithfulness, sanity ---------------------------------------------
+const ms = (t) => `${t.toFixed(t < 10 ? 1 : 0)} ms`;
+const fixed = (v, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
+
+/** S<sub>c</sub> followed by `after`, as nodes. */
+function sc(after) {
+  const sub = document.createElement('sub');
+  sub.textContent = 'c';
+  return ['S', sub, after];
+}
+
+function showGradientInput(g, backend) {
+  paint('map-gradient-input', g.rgba, 28, 28);
+  $('gradient-input-meta').textContent = `Σ = ${fixed(g.total)}`;
+}
+
+function showAttributions(a, backend) {
+  const { smoothGrad: s, integratedGradients: ig } = a;
+  const o = a.options;
+  paint('map-smoothgrad', s.rgba, 28, 28);
+  paint('map-ig', ig.rgba, 28, 28);
+  $('smoothgrad-meta').textContent = `n ${o.smoothGrad.samples}, σ ${o.smoothGrad.sigma} · ${ms(s.ms)}`;
+  $('ig-meta').textContent = `m ${o.integratedGradients.steps}, ${o.integratedGradients.baseline} · ${ms(ig.ms)}`;
+  $('ig-completeness').replaceChildren(`Σ attribution = ${fixed(ig.total, 3)} vs `, ...sc('(x) − '), ...sc('(baseline)'),
+    ` = ${fixed(ig.difference, 3)}, error = ${fixed(100 * ig.error, 2)} %`);
+  $('attributions-meta').textContent = `class ${nameOf(a.class)} · ${backend} · gradient × input with the saliency maps; SmoothGrad ${ms(s.ms)}, Integrated Gradients ${ms(ig.ms)}`;
+}
+
+const METHOD_NAMES = {
+  gradient: 'gradient', deconvnet: 'DeconvNet', guided: 'guided backprop', gradientInput: 'gradient × input',
+  smoothGrad: 'SmoothGrad', integratedGradients: 'Integrated Gradients', lrp: 'LRP (pixels)', random: 'random order',
+};
+const FAITH_METHODS = ['gradient', 'deconvnet', 'guided', 'gradientInput', 'smoothGrad', 'integratedGradients', 'lrp'];
+const COLOURS = { deletion: '#d97706', insertion: '#2b6cb0', random: '#999' };
+
+for (const name of FAITH_METHODS) {
+  const f = document.createElement('figure');
+  const cv = document.createElement('canvas');
+  cv.id = `faith-${name}`;
+  cv.className = 'plot';
+  cv.width = 176;
+  cv.height = 110;
+  cv.setAttribute('role', 'img');
+  cv.setAttribute('aria-label', `deletion and insertion curves of ${METHOD_NAMES[name]}`);
+  const cap = document.createElement('figcaption');
+  const title = document.createElement('span');
+  title.className = 'name';
+  title.textContent = METHOD_NAMES[name];
+  const auc = document.createElement('output');
+  auc.id = `faith-${name}-auc`;
+  cap.append(title, document.createElement('br'), auc);
+  f.append(cv, cap);
+  $('faith-plots').append(f);
+}
+
+function plotCurves(canvas, curve, random, k) {
+  const ctx = canvas.getContext('2d');
+  const { width: w, height: h } = canvas;
+  const left = 16, right = 4, top = 4, bottom = 14;
+  ctx.clearRect(0, 0, w, h);
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, w, h);
+  ctx.setLineDash([]);
+  ctx.strokeStyle = '#ccc';
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left + 0.5, top + 0.5, w - left - right - 1, h - top - bottom - 1);
+  ctx.fillStyle = '#666';
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'top';
+  ctx.fillText('1', left - 3, top);
+  ctx.textBaseline = 'bottom';
+  ctx.fillText('0', left - 3, h - bottom);
+  ctx.textBaseline = 'top';
+  ctx.textAlign = 'left';
+  ctx.fillText('0', left, h - bottom + 2);
+  ctx.textAlign = 'right';
+  ctx.fillText('all pixels', w - right, h - bottom + 2);
+  const x = (i) => left + Math.min(1, (i * k) / 784) * (w - left - right);
+  const y = (p) => top + (1 - p) * (h - top - bottom);
+  const line = (values, colour, dash, width) => {
+    ctx.beginPath();
+    ctx.setLineDash(dash);
+    values.forEach((p, i) => (i === 0 ? ctx.moveTo(x(i), y(p)) : ctx.lineTo(x(i), y(p))));
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = width;
+    ctx.stroke();
+  };
+  line(random.deletion, COLOURS.random, [4, 3], 1.5);
+  line(random.insertion, COLOURS.random, [4, 3], 1.5);
+  line(curve.deletion, COLOURS.deletion, [], 2);
+  line(curve.insertion, COLOURS.insertion, [], 2);
+  ctx.setLineDash([]);
+}
+
+/** "deletion 0.123 · insertion 0.456" as nodes: one line each, in the curves' colours. */
+function aucText(c) {
+  const part = (cls, text) => {
+    const span = document.createElement('span');
+    span.className = cls;
+    span.textContent = text;
+    return span;
+  };
+  return [part('deletion', `deletion ${c.deletionAuc.toFixed(3)}`), part('sep', ' · '),
+    part('insertion', `insertion ${c.insertionAuc.toFixed(3)}`)];
+}
+
+function showFaithfulness(f, backend) {
+  const random = f.curves.find((c) => c.name === 'random');
+  const methods = f.curves.filter((c) => c.name !== 'random');
+  const bestDeletion = Math.min(...methods.map((c) => c.deletionAuc));
+  const bestInsertion = Math.max(...methods.map((c) => c.insertionAuc));
+  const rows = [];
+  for (const c of f.curves) {
+    if (c !== random) {
+      const cv = $(`faith-${c.name}`);
+      if (!cv) continue;
+      plotCurves(cv, c, random, f.k);
+      $(`faith-${c.name}-auc`).replaceChildren(...aucText(c));
+      cv.setAttribute('aria-label', `${METHOD_NAMES[c.name]}: deletion AUC ${c.deletionAuc.toFixed(3)}, insertion AUC ${c.insertionAuc.toFixed(3)}; random order: ${random.deletionAuc.toFixed(3)}, ${random.insertionAuc.toFixed(3)}`);
+    }
+    const tr = document.createElement('tr');
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = METHOD_NAMES[c.name] ?? c.name;
+    const del = document.createElement('td');
+    del.textContent = c.deletionAuc.toFixed(3);
+    del.classList.toggle('best', c !== random && c.deletionAuc === bestDeletion);
+    const ins = document.createElement('td');
+    ins.textContent = c.insertionAuc.toFixed(3);
+    ins.classList.toggle('best', c !== random && c.insertionAuc === bestInsertion);
+    tr.append(th, del, ins);
+    if (c === random) tr.className = 'random';
+    rows.push(tr);
+  }
+  $('faith-table').tBodies[0].replaceChildren(...rows);
+  $('faith-plots').dataset.k = String(f.k);
+  $('faithfulness-meta').textContent = `class ${nameOf(f.class)} · k = ${f.k} · ${f.curves.length} orders × 2 curves × ${f.curves[0].deletion.length} images · ${backend} · ${ms(f.ms)}`;
+}
+
+const SANITY_METHODS = ['gradient', 'gradientInput', 'deconvnet', 'guided', 'lrp'];
+const SANITY_NAMES = { ...METHOD_NAMES, lrp: 'LRP (recommended)' };
+const STAGE_NAMES = { trained: 'trained', fc2: 'FC2 random', fc1: '+ FC1', conv2: '+ conv2', conv1: '+ conv1' };
+{
+  const table = $('sanity-grid');
+  const head = document.createElement('tr');
+  const corner = document.createElement('th');
+  corner.scope = 'col';
+  corner.textContent = 'method';
+  head.append(corner);
+  for (const stage of Object.keys(STAGE_NAMES)) {
+    const th = document.createElement('th');
+    th.scope = 'col';
+    th.textContent = STAGE_NAMES[stage];
+    head.append(th);
+  }
+  table.createTHead().append(head);
+  const body = table.createTBody();
+  for (const m of SANITY_METHODS) {
+    const tr = document.createElement('tr');
+    const th = document.createElement('th');
+    th.scope = 'row';
+    th.textContent = SANITY_NAMES[m];
+    tr.append(th);
+    for (const stage of Object.keys(STAGE_NAMES)) {
+      const td = document.createElement('td');
+      const cv = document.createElement('canvas');
+      cv.id = `sanity-${m}-${stage}`;
+      cv.className = 'map sanity-map';
+      cv.width = cv.height = 28;
+      cv.setAttribute('role', 'img');
+      cv.setAttribute('aria-label', `${SANITY_NAMES[m]}, ${STAGE_NAMES[stage]}`);
+      const rho = document.createElement('output');
+      rho.id = `sanity-${m}-${stage}-rho`;
+      td.append(cv, rho);
+      tr.append(td);
+    }
+    body.append(tr);
+  }
+}
+
+function showSanity(s, backend) {
+  for (const m of s.methods) {
+    s.stages.forEach((stage, i) => {
+      const id = `sanity-${m.name}-${stage}`;
+      if (!$(id)) return;
+      paint(id, m.rgba[i], 28, 28);
+      const rho = m.spearman[i];
+      $(`${id}-rho`).textContent = `ρ ${fixed(rho)}`;
+      $(id).setAttribute('aria-label', `${SANITY_NAMES[m.name] ?? m.name}, ${STAGE_NAMES[stage] ?? stage}: Spearman ρ ${fixed(rho)}`);
+    });
+  }
+  $('sanity-meta').textContent = `class ${nameOf(s.class)} · 5 methods × 5 networks · ${backend} · ${ms(s.ms)}`;
+}
+
+for (const id of ['sg-samples', 'sg-sigma']) {
+  $(id).addEventListener('input', () => {
+    $(`${id}-value`).textContent = $(id).value;
+    later(['attributions', 'faithfulness'], 150);
+  });
+}
+for (const id of ['ig-steps', 'ig-baseline']) $(id).addEventListener('change', () => later(['attributions', 'faithfulness']));
+$('faith-k').addEventListener('change', () => later(['faithfulness']));
 
 // --- LRP controls ----------------------------------------------------------------------
 const RULES = ['zbox', 'zero', 'epsilon', 'gamma', 'zplus', 'alpha2beta1', 'wsquare', 'flat'];
@@ -369,7 +718,7 @@ function classOptions(seed = 0) {
 let ascentRun = 0;   // a newer run stops an older one
 
 async function ascend(cls, options, steps, onState) {
-  await ask('classModelStart', { class: cls, options });
+  await ask('classModelStart', { model, class: cls, options });
   let s = null;
   const chunk = 10;
   for (let done = 0; done < steps; done += chunk) {
@@ -437,34 +786,81 @@ $('cm-all').addEventListener('click', async () => {
   try {
     for (let c = 0; c < 10 && run === ascentRun; c++) {
       const s = await ascend(c, classOptions(), Number($('cm-steps').value), () => run === ascentRun);
+      if (run !== ascentRun) break;
       paint(`cm-row-${c}`, s.rgba, 28, 28);
-      $(`cm-row-${c}-caption`).textContent = `${c}: p ${s.probability.toFixed(3)}`;
+      $(`cm-row-${c}-caption`).textContent = `${nameOf(c)}: p ${s.probability.toFixed(3)}`;
     }
-    $('cm-meta').textContent = `ten classes in ${(performance.now() - t0).toFixed(0)} ms`;
+    if (run === ascentRun) $('cm-meta').textContent = `ten classes in ${(performance.now() - t0).toFixed(0)} ms`;
   } catch (e) {
     $('cm-meta').textContent = `error: ${e.message}`;
   }
 });
 
+/** Clears the class model views: they belong to the model before a switch. */
+function clearClassModels() {
+  ascentRun++;   // stops a running ascent
+  for (const id of ['cm-image', 'cm-curves', ...Array.from({ length: 10 }, (_, c) => `cm-row-${c}`)]) {
+    const c = $(id);
+    c.getContext('2d').clearRect(0, 0, c.width, c.height);
+  }
+  delete $('cm-image').dataset.done;
+  for (const id of ['cm-stepcount', 'cm-score', 'cm-prob', 'cm-objective-value']) $(id).textContent = '–';
+  $('cm-range').textContent = 'display: black = min, white = max';
+  $('cm-meta').textContent = '';
+}
+
 let legendsDrawn = false;
 
-// --- backend ---------------------------------------------------------------------------
+// --- backend and model -----------------------------------------------------------------
 async function start(backend) {
   $('backend-status').textContent = `starting ${backend}…`;
   try {
-    await ask('init', { backend });
+    await ask('init', { backend, model });
     if (!legendsDrawn) {
       const { value: l } = await ask('legend');
       paint('legend-sequential', l.sequential, 64, 1);
       paint('legend-signed', l.diverging, 64, 1);
       paint('legend-lrp', l.diverging, 64, 1);
+      for (const c of document.querySelectorAll('canvas[data-legend]')) {
+        c.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(c.dataset.legend === 'sequential' ? l.sequential : l.diverging), 64, 1), 0, 0);
+      }
       legendsDrawn = true;
     }
-    if (!heldout) await loadGallery();
+    if (!heldout) {
+      ({ value: names } = await ask('classNames', { model }));
+      relabel();
+      await loadGallery();
+    }
     update();
   } catch (e) {
     showError(e);
   }
 }
+
+// Another model: its class names, its gallery, and every panel again on its first held-out
+// image (a drawing stays: it is just an input).
+async function switchModel(next) {
+  if (next === model || !(next in MODELS)) return;
+  model = next;
+  pinned = null;
+  explained = false;
+  todo.clear();
+  clearClassModels();
+  try {
+    const { value } = await ask('classNames', { model: next });
+    if (next !== model) return;
+    names = value;
+    relabel();
+    await loadGallery();
+    if (next !== model || !heldout) return;
+    if (strokes.length) update();
+    else pick(galleryFirst);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+$('model-select').addEventListener('change', (e) => switchModel(e.target.value));
 $('backend-select').addEventListener('change', (e) => start(e.target.value));
+relabel();
 start($('backend-select').value);

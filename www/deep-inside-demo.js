@@ -5,13 +5,16 @@
 //
 // method:  "saliency" (default) | "lrp" | "class-model" | "predict"
 // digit:   0..9, the class of the held-out digit shown first (default 8)
+// model:   "mnist" (digits, default) | "fashion" (Fashion-MNIST clothes; `digit` is then the
+//          class index of the first item shown)
 // backend: "auto" (default) | "cpu" | "webgpu". One worker serves every element of the page,
 //          so this is page-wide: the first element to connect starts the worker with its value,
 //          and changing the attribute later switches the worker for all elements.
 //
 // Works under `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`:
 // no inline styles (the shadow root links deep-inside-demo.css), no innerHTML. Needs worker.js
-// beside this file and ../pkg/cpu/ (and ../pkg/webgpu/ for WebGPU) served with it.
+// beside this file and ../pkg/cpu/ (and ../pkg/webgpu/ for WebGPU, ../assets/fashion/ for
+// model="fashion") served with it.
 //
 // For tests and embedders: `data-updates` counts repaints, `data-ready="1"` follows the first,
 // `data-backend` names the backend of the last result, `data-steps` the class model's steps.
@@ -21,6 +24,7 @@ const CSS_URL = new URL('./deep-inside-demo.css', import.meta.url);
 
 const METHODS = ['saliency', 'lrp', 'class-model', 'predict'];
 const BACKENDS = ['auto', 'cpu', 'webgpu'];
+const MODELS = { mnist: 'digit', fashion: 'item' };   // model → what one image is called
 const CLASS_MODEL_STEPS = 150;
 const CLASS_MODEL_CHUNK = 10;
 const PAD = 280;          // the pad's backing store; 140 CSS pixels, so sharp on 2× screens
@@ -88,10 +92,14 @@ function connection(backend) {
   shared.ready = ask('init', { backend });
   shared.ready.catch(() => {});   // every element awaits it and shows the error itself
   const once = (op) => {
-    let p = null;
-    return () => (p ??= shared.ready.then(() => ask(op)).then((r) => r.value));
+    const cache = new Map();
+    return (model = 'mnist') => {
+      if (!cache.has(model)) cache.set(model, shared.ready.then(() => ask(op, { model })).then((r) => r.value));
+      return cache.get(model);
+    };
   };
-  shared.heldout = once('heldout');   // 1000 digits: fetched once for the whole page
+  shared.heldout = once('heldout');   // 1000 images per model: fetched once for the whole page
+  shared.names = once('classNames');
   shared.legend = once('legend');
   return shared;
 }
@@ -163,7 +171,7 @@ const TITLES = {
 };
 
 class DeepInsideDemo extends HTMLElement {
-  static observedAttributes = ['method', 'digit', 'backend'];
+  static observedAttributes = ['method', 'digit', 'backend', 'model'];
 
   #root;
   #ui = null;            // the built shadow DOM
@@ -175,6 +183,8 @@ class DeepInsideDemo extends HTMLElement {
   #background = null;    // a held-out digit (784 values in [0, 1]) under the strokes
   #index = -1;           // which held-out digit that is
   #heldout = null;
+  #names = null;         // the class names of the model of #heldout
+  #model = 'mnist';      // the model of #heldout and #names
   #dirty = false;        // the input or the method changed: compute again
   #busy = false;
   #seed = 0;             // class model: "run again" takes a new seed
@@ -193,6 +203,11 @@ class DeepInsideDemo extends HTMLElement {
   get digit() {
     const d = Number(this.getAttribute('digit') ?? 8);
     return Number.isInteger(d) && d >= 0 && d <= 9 ? d : 8;
+  }
+
+  get model() {
+    const m = this.getAttribute('model');
+    return m in MODELS ? m : 'mnist';
   }
 
   get backend() {
@@ -222,6 +237,8 @@ class DeepInsideDemo extends HTMLElement {
       this.#schedule();
     } else if (name === 'digit') {
       if (this.#heldout) this.#useHeldout(this.#firstOf(this.digit));
+    } else if (name === 'model') {
+      if (this.#heldout) this.#loadModel().catch((e) => this.#fail(e));
     } else if (name === 'backend' && this.isConnected) {
       switchBackend(this.backend);
       this.#schedule();
@@ -245,7 +262,7 @@ class DeepInsideDemo extends HTMLElement {
     const pad = canvas(PAD, PAD, 'pad', 'drawing pad');
     this.#ink = pad.getContext('2d', { willReadFrequently: true });
     const clear = el('button', { type: 'button', text: 'clear', 'aria-label': 'clear the drawing pad' });
-    const next = el('button', { type: 'button', text: 'next digit', 'aria-label': 'next digit: show another held-out digit' });
+    const next = el('button', { type: 'button' });
     const seen = el('p', { class: 'seen' });
     const input = el('div', { class: 'input' }, pad, el('div', { class: 'buttons' }, clear, next), seen);
 
@@ -254,6 +271,7 @@ class DeepInsideDemo extends HTMLElement {
     box.append(title, el('div', { class: 'body' }, input, panel), status);
     this.#root.append(link, box);
     this.#ui = { box, title, pad, clear, next, seen, panel, status };
+    this.#nameNext();
 
     pad.addEventListener('pointerdown', (e) => {
       if (e.button !== 0) return;
@@ -343,9 +361,10 @@ class DeepInsideDemo extends HTMLElement {
       for (let c = 0; c < 10; c++) {
         const fill = el('span', { class: 'fill' });
         const value = el('span', { class: 'value', text: '–' });
-        const row = el('div', { class: 'bar' }, el('span', { class: 'label', text: String(c) }), el('span', { class: 'track' }, fill), value);
+        const label = el('span', { class: 'label', text: this.#name(c) });
+        const row = el('div', { class: 'bar' }, label, el('span', { class: 'track' }, fill), value);
         bars.append(row);
-        p.bars.push({ row, fill, value });
+        p.bars.push({ row, label, fill, value });
       }
       p.barsBox = bars;
       panel.append(caption, bars);
@@ -395,14 +414,26 @@ class DeepInsideDemo extends HTMLElement {
     }
   }
 
+  // Class c by name ("3", "sneaker") for the model shown.
+  #name(c) {
+    return this.#names?.[c] ?? String(c);
+  }
+
+  #nameNext() {
+    const one = MODELS[this.#model];
+    this.#ui.next.textContent = `next ${one}`;
+    this.#ui.next.setAttribute('aria-label', `next ${one}: show another held-out ${one}`);
+  }
+
   #describePad() {
     const { pad, seen } = this.#ui;
+    const one = MODELS[this.#model];
     let what;
     if (this.#strokes.length) what = 'your drawing';
-    else if (this.#background) what = `held-out digit #${this.#index}, labelled ${this.#heldout.labels[this.#index]}`;
+    else if (this.#background) what = `held-out ${one} #${this.#index}, labelled ${this.#name(this.#heldout.labels[this.#index])}`;
     else what = 'empty';
-    pad.setAttribute('aria-label', `drawing pad: draw a digit with a mouse, pen or finger; shows ${what}`);
-    seen.textContent = this.#strokes.length ? 'your drawing' : this.#background ? `held-out #${this.#index}, label ${this.#heldout.labels[this.#index]}` : '';
+    pad.setAttribute('aria-label', `drawing pad: draw a ${one} with a mouse, pen or finger; shows ${what}`);
+    seen.textContent = this.#strokes.length ? 'your drawing' : this.#background ? `held-out #${this.#index}, label ${this.#name(this.#heldout.labels[this.#index])}` : '';
   }
 
   #firstOf(label) {
@@ -427,11 +458,23 @@ class DeepInsideDemo extends HTMLElement {
     try {
       this.#conn.listeners.add((e) => { this.dataset.backend = e.backend; });
       await this.#conn.ready;
-      this.#heldout = await this.#conn.heldout();
-      this.#useHeldout(this.#firstOf(this.digit));
+      await this.#loadModel();
     } catch (e) {
       this.#fail(e);
     }
+  }
+
+  // The held-out images and class names of the `model` attribute, then its first image.
+  async #loadModel() {
+    const model = this.model;
+    const [heldout, names] = await Promise.all([this.#conn.heldout(model), this.#conn.names(model)]);
+    if (model !== this.model) return;   // changed again meanwhile
+    this.#model = model;
+    this.#heldout = heldout;
+    this.#names = names;
+    this.#nameNext();
+    this.#panel?.bars?.forEach((b, c) => { b.label.textContent = this.#name(c); });
+    this.#useHeldout(this.#firstOf(this.digit));
   }
 
   #schedule() {
@@ -477,10 +520,12 @@ class DeepInsideDemo extends HTMLElement {
     }
     const p = this.#panel;
     if (p.method === 'class-model') return this.#classModel(pixels);
+    const model = this.#model;
     const { value: a, backend } = await this.#conn.ask('analyse', {
-      pixels, class: -1, composite: 'recommended', pool: 'max', quantile: 0.95,
+      model, pixels, class: -1, composite: 'recommended', pool: 'max', quantile: 0.95,
     });
-    if (p !== this.#panel) { this.#dirty = true; return; }   // the method changed meanwhile
+    // The method or the model changed meanwhile.
+    if (p !== this.#panel || model !== this.#model) { this.#dirty = true; return; }
     this.#showPrediction(a.prediction);
     if (p.method === 'saliency') this.#showSaliency(p, a.saliency, a.prediction.class, backend);
     else if (p.method === 'lrp') this.#showRelevance(p, a.lrp, a.prediction.class, backend);
@@ -490,8 +535,8 @@ class DeepInsideDemo extends HTMLElement {
 
   #showPrediction(pr) {
     const { seen } = this.#ui;
-    const base = this.#strokes.length ? 'your drawing' : `held-out #${this.#index}, label ${this.#heldout.labels[this.#index]}`;
-    seen.textContent = `${base} · predicted ${pr.predicted} (p ${pr.probabilities[pr.predicted].toFixed(3)})`;
+    const base = this.#strokes.length ? 'your drawing' : `held-out #${this.#index}, label ${this.#name(this.#heldout.labels[this.#index])}`;
+    seen.textContent = `${base} · predicted ${this.#name(pr.predicted)} (p ${pr.probabilities[pr.predicted].toFixed(3)})`;
   }
 
   #showSaliency(p, s, cls, backend) {
@@ -499,7 +544,7 @@ class DeepInsideDemo extends HTMLElement {
       paint(c, s.methods[m].rgba, 28, 28);
       max.textContent = `max ${num(s.methods[m].max)}`;
     }
-    p.meta.textContent = `Class ${cls} · ${backendName(backend)} · ${ms(s.ms)}`;
+    p.meta.textContent = `Class ${this.#name(cls)} · ${backendName(backend)} · ${ms(s.ms)}`;
   }
 
   #showRelevance(p, r, cls, backend) {
@@ -510,7 +555,7 @@ class DeepInsideDemo extends HTMLElement {
       setText(view.sum, `ΣR/S_c = ${(l.total / r.score).toFixed(3)}`);
       view.canvas.setAttribute('aria-label', `relevance entering ${l.name}; colour limit ±${num(l.limit ?? 1)}`);
     }
-    setText(p.meta, `Class ${cls}, S_c = ${r.score.toFixed(2)} · ${backendName(backend)} · ${ms(r.ms)}`);
+    setText(p.meta, `Class ${this.#name(cls)}, S_c = ${r.score.toFixed(2)} · ${backendName(backend)} · ${ms(r.ms)}`);
   }
 
   #showProbabilities(p, pr, backend) {
@@ -520,7 +565,7 @@ class DeepInsideDemo extends HTMLElement {
       b.value.textContent = q.toFixed(3);
       b.row.classList.toggle('top', c === pr.predicted);
     });
-    p.barsBox.setAttribute('aria-label', `class probabilities: ${Array.from(pr.probabilities, (q, c) => `${c}: ${q.toFixed(2)}`).join(', ')}`);
+    p.barsBox.setAttribute('aria-label', `class probabilities: ${Array.from(pr.probabilities, (q, c) => `${this.#name(c)}: ${q.toFixed(2)}`).join(', ')}`);
     p.meta.textContent = `${backendName(backend)} · ${ms(pr.ms)}`;
   }
 
@@ -531,7 +576,7 @@ class DeepInsideDemo extends HTMLElement {
     let cls;
     if (this.#strokes.length) {
       const { value: a } = await this.#conn.ask('analyse', {
-        pixels, class: -1, composite: 'recommended', pool: 'max', quantile: 0.95,
+        model: this.#model, pixels, class: -1, composite: 'recommended', pool: 'max', quantile: 0.95,
       });
       this.#showPrediction(a.prediction);
       cls = a.prediction.predicted;
@@ -545,16 +590,16 @@ class DeepInsideDemo extends HTMLElement {
       if (stale()) return;
       if (this.#ui.status.textContent.startsWith('Waiting')) this.#ui.status.textContent = '';
       const options = { objective: 'score', start: 'noise', seed: this.#seed, lambda: 0.05, step: 0.1 };
-      let spent = (await this.#conn.ask('classModelStart', { class: cls, options })).ms;
+      let spent = (await this.#conn.ask('classModelStart', { model: this.#model, class: cls, options })).ms;
       for (let done = 0; done < CLASS_MODEL_STEPS; done += CLASS_MODEL_CHUNK) {
         if (stale()) return;
         const { value: s, ms: t, backend } = await this.#conn.ask('classModelStep', { n: Math.min(CLASS_MODEL_CHUNK, CLASS_MODEL_STEPS - done) });
         spent += t;
         if (p !== this.#panel) return;
         paint(p.image, s.rgba, 28, 28);
-        p.image.setAttribute('aria-label', `class model image of ${cls} after ${s.steps} steps`);
+        p.image.setAttribute('aria-label', `class model image of ${this.#name(cls)} after ${s.steps} steps`);
         p.range.textContent = `display: black = ${s.lo.toFixed(2)}, white = ${s.hi.toFixed(2)}`;
-        setText(p.progress, `class ${cls} · step ${s.steps} of ${CLASS_MODEL_STEPS} · p(${cls}) = ${s.probability.toFixed(4)} · S_c = ${s.score.toFixed(2)}`);
+        setText(p.progress, `class ${this.#name(cls)} · step ${s.steps} of ${CLASS_MODEL_STEPS} · p(${this.#name(cls)}) = ${s.probability.toFixed(4)} · S_c = ${s.score.toFixed(2)}`);
         p.meta.textContent = `${backendName(backend)} · ${ms(spent)} for ${s.steps} steps`;
         this.dataset.steps = String(s.steps);
         this.#repainted(backend);

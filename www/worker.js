@@ -2,11 +2,14 @@
 // Protocol: {id, op, args} in; {id, ok, value | error} out, plus {event: 'backend', ...}.
 // The CPU build loads first; the WebGPU build is loaded only when asked for and the browser
 // has navigator.gpu. A failing WebGPU instance is dropped for the CPU one, and the page is told.
+// There is one DeepInside instance per backend and model ("mnist" | "fashion"), made when first
+// needed and kept; every operation names its model (default "mnist").
 
 const builds = {};   // 'cpu' | 'webgpu' → the imported wasm-bindgen module, initialised
-let api = null;      // the DeepInside instance in use
+let backend = null;  // the backend in use: 'cpu' | 'webgpu'
+let reason = '';     // why, in words for the page
 let gpuPending = false;  // 'auto' still has WebGPU to try
-let cpuApi = null;   // kept so a WebGPU failure can fall back at once
+const instances = new Map();  // `${backend}/${model}` → Promise<DeepInside>
 
 async function load(build) {
   if (!builds[build]) {
@@ -20,46 +23,116 @@ async function load(build) {
 // Stateless helpers work the same in either build.
 const anyBuild = () => builds.cpu ?? builds.webgpu;
 
-function announce(reason) {
-  postMessage({ event: 'backend', backend: api.backend, reason: reason ?? api.reason });
+// Only MNIST is embedded in the wasm: Fashion-MNIST's files are fetched the first time a
+// Fashion instance or its held-out images are asked for, and handed to each build once.
+let fashionFiles = null;   // Promise<{weights, heldout, mean}>
+const fashionIn = new Set();   // builds that have them
+
+function fetchFashion() {
+  fashionFiles ??= Promise.all(['weights', 'heldout', 'mean'].map(async (name) => {
+    const url = new URL(`../assets/fashion/${name}.bin`, import.meta.url);
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`could not fetch the Fashion-MNIST ${name} file (HTTP ${response.status})`);
+    return new Uint8Array(await response.arrayBuffer());
+  })).then(([weights, heldout, mean]) => ({ weights, heldout, mean }));
+  fashionFiles.catch(() => { fashionFiles = null; });   // a later request tries again
+  return fashionFiles;
 }
 
-async function useCpu(reason) {
-  if (!cpuApi) cpuApi = await (await load('cpu')).DeepInside.create('cpu');
-  api = cpuApi;
-  announce(reason);
-  return api;
+/** Build `b`, with `model`'s files in it. */
+async function ready(b, model) {
+  const w = await load(b);
+  if (model === 'fashion' && !fashionIn.has(b)) {
+    const files = await fetchFashion();
+    if (!fashionIn.has(b)) {
+      w.loadModel('fashion', files);
+      fashionIn.add(b);
+    }
+  }
+  return w;
+}
+
+const MODELS = ['mnist', 'fashion'];
+function modelOf(args) {
+  const m = args?.model ?? 'mnist';
+  if (!MODELS.includes(m)) throw new Error(`unknown model ${JSON.stringify(m)}`);
+  return m;
+}
+
+/** The instance of `model` on backend `b`, made on first use. */
+function instance(b, model) {
+  const key = `${b}/${model}`;
+  if (!instances.has(key)) {
+    // Later WebGPU instances reuse the device the first one brought up.
+    const made = ready(b, model).then((w) => w.DeepInside.create(b === 'webgpu' ? 'webgpu' : 'cpu', model));
+    instances.set(key, made);
+    made.catch(() => { if (instances.get(key) === made) instances.delete(key); });
+  }
+  return instances.get(key);
+}
+
+/** The instance in use for `model`. */
+const apiFor = (model) => instance(backend, model);
+
+function dropGpu() {
+  for (const key of [...instances.keys()]) {
+    if (key.startsWith('webgpu/')) {
+      instances.get(key).then((gpu) => gpu.free(), () => {});
+      instances.delete(key);
+    }
+  }
+}
+
+function announce() {
+  postMessage({ event: 'backend', backend, reason });
+}
+
+async function useCpu(model, why) {
+  const cpu = await instance('cpu', model);
+  backend = 'cpu';
+  reason = why ?? cpu.reason;
+  announce();
 }
 
 // Settles the backend. 'auto' answers with the CPU at once, then tries WebGPU in the background.
-async function init(requested) {
+async function init(requested, model) {
   gpuPending = false;
-  if (requested === 'cpu') return useCpu();
+  if (requested === 'cpu') return useCpu(model);
   if (!('gpu' in navigator) || !navigator.gpu) {
-    return useCpu(`this browser has no WebGPU${requested === 'webgpu' ? ' (requested)' : ''}; using the CPU`);
+    return useCpu(model, `this browser has no WebGPU${requested === 'webgpu' ? ' (requested)' : ''}; using the CPU`);
   }
   if (requested === 'auto') {
     // The CPU answers first; WebGPU is fetched only after the first analysis is shown, so
     // that its larger build never delays the first heatmap.
-    await useCpu('WebGPU is tried once the first result is shown; the CPU answers meanwhile');
+    await useCpu(model, 'WebGPU is tried once the first result is shown; the CPU answers meanwhile');
     gpuPending = true;
-    return api;
+    return;
   }
-  return tryWebGpu('webgpu');
+  return tryWebGpu('webgpu', model);
 }
 
-async function tryWebGpu(mode) {
+async function tryWebGpu(mode, model) {
+  dropGpu();
   try {
-    const gpu = await (await load('webgpu')).DeepInside.create(mode);
-    api = gpu;
-    announce();
+    const gpu = await (await ready('webgpu', model)).DeepInside.create(mode, model);
+    if (gpu.backend === 'webgpu') {
+      instances.set(`webgpu/${model}`, Promise.resolve(gpu));
+      backend = 'webgpu';
+      reason = gpu.reason;
+      announce();
+    } else {
+      // 'auto' refused WebGPU (a software adapter, a slow start): the CPU build serves.
+      const why = gpu.reason;
+      gpu.free();
+      await useCpu(model, why);
+    }
   } catch (e) {
-    await useCpu(`WebGPU unavailable (${e.message}); using the CPU`);
+    await useCpu(model, `WebGPU unavailable (${e.message}); using the CPU`);
   }
-  return api;
 }
 
-// What the last analysis computed, so the threshold slider only re-runs the localisation.
+// What the last analysis computed, so that the threshold slider only re-runs the localisation
+// and the slower panels (attributions, faithfulness, sanity) work on the same input and class.
 let last = null;
 let ascent = null;
 
@@ -82,18 +155,24 @@ function localisation(quantile) {
   return { box: l.box, threshold: l.threshold, rgba: w.overlayRgba(last.pixels, Float32Array.from(l.component, (c, i) => c ? last.magnitude[i] : 0)) };
 }
 
-// Everything the page shows for one input, computed here so that the page only paints.
-async function analyse({ pixels, class: cls, composite, pool, quantile }) {
+const maxAbs = (map) => {
+  let m = 0;
+  for (const v of map) m = Math.max(m, Math.abs(v));
+  return m;
+};
+
+// Everything the page shows first for one input, computed here so that the page only paints.
+async function analyse({ model, pixels, class: cls, composite, pool, quantile }) {
+  const api = await apiFor(model);
   const w = anyBuild();
   let t0 = performance.now();
   const e = await api.explain(pixels, cls);
   const explainMs = performance.now() - t0;
   const magnitude = e.gradient.map(Math.abs);
-  last = { pixels, magnitude };
   const methods = {};
   for (const m of ['gradient', 'deconvnet', 'guided']) {
     const magnitudeOf = e[m].map(Math.abs);
-    methods[m] = { rgba: w.mapToRgba(magnitudeOf, 'sequential'), max: Math.max(...magnitudeOf) };
+    methods[m] = { rgba: w.mapToRgba(magnitudeOf, 'sequential'), max: maxAbs(magnitudeOf) };
   }
   t0 = performance.now();
   const r = await api.relevance(pixels, e.class, composite, pool);
@@ -102,27 +181,116 @@ async function analyse({ pixels, class: cls, composite, pool, quantile }) {
     // A 1×1 input (FC2's) is shown per channel instead: one bar per unit.
     const perUnit = l.width * l.height === 1;
     const values = perUnit ? l.channels : l.map;
-    let limit = 0;
-    for (const v of values) limit = Math.max(limit, Math.abs(v));
+    const limit = maxAbs(values);
     return { name: l.name, width: perUnit ? values.length : l.width, height: perUnit ? 1 : l.height,
              total: l.total, limit: limit || 1, rgba: w.mapToRgba(values, 'diverging', limit || 1) };
   });
+  // The same input and class again (another LRP composite, say): the slower results stand.
+  const same = last && last.model === model && last.class === e.class
+    && last.pixels.length === pixels.length && last.pixels.every((v, i) => v === pixels[i]);
+  last = {
+    model, pixels, magnitude, class: e.class, explanation: e,
+    lrp: r.layers.find((l) => l.name === 'conv1').map,
+    attributions: same ? last.attributions : null, sanity: same ? last.sanity : null,
+  };
   return {
+    model,
     prediction: { probabilities: e.probabilities, predicted: e.predicted, class: e.class, ms: explainMs },
     saliency: { methods, signed: w.mapToRgba(e.gradient, 'diverging'), ms: explainMs, localisation: localisation(quantile) },
+    gradientInput: { rgba: w.mapToRgba(e.gradientInput, 'diverging'), total: e.gradientInput.reduce((a, b) => a + b, 0), ms: explainMs },
     lrp: { layers, score: r.score, ms: lrpMs },
   };
 }
 
+function requireLast() {
+  if (!last) throw new Error('nothing analysed yet');
+  return last;
+}
+
+const sameOptions = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+// SmoothGrad and Integrated Gradients of the last analysed input, kept for faithfulness.
+async function attributions({ smoothGrad, integratedGradients }) {
+  const l = requireLast();
+  const options = { smoothGrad, integratedGradients };
+  if (l.attributions && sameOptions(l.attributions.options, options)) return l.attributions;
+  const api = await apiFor(l.model);
+  const w = anyBuild();
+  let t0 = performance.now();
+  const smooth = await api.smoothGrad(l.pixels, l.class, smoothGrad);
+  const smoothMs = performance.now() - t0;
+  t0 = performance.now();
+  const ig = await api.integratedGradients(l.pixels, l.class, integratedGradients);
+  const igMs = performance.now() - t0;
+  const magnitude = smooth.map(Math.abs);
+  l.attributions = {
+    options, model: l.model, class: l.class,
+    smooth, ig: ig.map,
+    smoothGrad: { rgba: w.mapToRgba(magnitude, 'sequential'), max: maxAbs(magnitude), ms: smoothMs },
+    integratedGradients: {
+      rgba: w.mapToRgba(ig.map, 'diverging'), total: ig.total, difference: ig.difference, error: ig.error, ms: igMs,
+    },
+  };
+  return l.attributions;
+}
+
+// Deletion and insertion curves of every map of the last input. Each map is ranked highest
+// value first: magnitudes for the gradient-like maps, signed maps where the sign says "for".
+async function faithfulness({ k, smoothGrad, integratedGradients }) {
+  const l = requireLast();
+  const a = await attributions({ smoothGrad, integratedGradients });
+  const e = l.explanation;
+  const maps = {
+    gradient: e.gradient.map(Math.abs),
+    deconvnet: e.deconvnet.map(Math.abs),
+    guided: e.guided.map(Math.abs),
+    gradientInput: e.gradientInput,
+    smoothGrad: a.smooth.map(Math.abs),
+    integratedGradients: a.ig,
+    lrp: l.lrp,
+  };
+  const api = await apiFor(l.model);
+  const t0 = performance.now();
+  const f = await api.faithfulness(l.pixels, l.class, maps, { k });
+  return { model: l.model, class: l.class, k: f.k, curves: f.curves, ms: performance.now() - t0 };
+}
+
+// The model-randomisation sanity check of the last input: every map as RGBA, with Spearman ρ.
+async function sanity() {
+  const l = requireLast();
+  if (l.sanity) return l.sanity;
+  const api = await apiFor(l.model);
+  const w = anyBuild();
+  const t0 = performance.now();
+  const s = await api.sanity(l.pixels, l.class);
+  const ms = performance.now() - t0;
+  const MAGNITUDE = ['gradient', 'deconvnet', 'guided'];
+  l.sanity = {
+    model: l.model, class: l.class, stages: s.stages, ms,
+    methods: s.methods.map((m) => ({
+      name: m.name,
+      spearman: m.spearman,
+      rgba: m.maps.map((map) => (MAGNITUDE.includes(m.name)
+        ? w.mapToRgba(map.map(Math.abs), 'sequential')
+        : w.mapToRgba(map, 'diverging'))),
+    })),
+  };
+  return l.sanity;
+}
+
 async function run(op, args) {
   switch (op) {
-    case 'analyse': return analyse(args);
+    case 'analyse': return analyse({ ...args, model: modelOf(args) });
+    case 'attributions': return attributions(args);
+    case 'faithfulness': return faithfulness(args);
+    case 'sanity': return sanity();
     case 'localise': return last ? localisation(args.quantile) : null;
     case 'toMnist': return anyBuild().toMnist(args.gray, args.width, args.height);
-    case 'heldout': return anyBuild().heldoutDigits();
+    case 'heldout': return (await ready(builds.webgpu && !builds.cpu ? 'webgpu' : 'cpu', modelOf(args))).heldoutDigits(modelOf(args));
+    case 'classNames': return anyBuild().classNames(modelOf(args));
     case 'picture': return picture(args.file);
     case 'legend': return { sequential: anyBuild().mapToRgba(ramp(0, 1), 'sequential', 1), diverging: anyBuild().mapToRgba(ramp(-1, 1), 'diverging', 1) };
-    case 'classModelStart': ascent = api.classModel(args.class, args.options); return null;
+    case 'classModelStart': ascent = (await apiFor(modelOf(args))).classModel(args.class, args.options); return null;
     case 'classModelStep': {
       const s = await ascent.step(args.n);
       return { ...s, ...gray(s.image) };
@@ -162,8 +330,9 @@ async function call(op, args) {
     return await run(op, args);
   } catch (e) {
     const trapped = e instanceof WebAssembly.RuntimeError || /device|lost|backend/i.test(e.message);
-    if (api !== cpuApi && trapped) {
-      await useCpu(`WebGPU failed (${e.message}); switched to the CPU`);
+    if (backend === 'webgpu' && trapped) {
+      dropGpu();
+      await useCpu(args?.model ?? last?.model ?? 'mnist', `WebGPU failed (${e.message}); switched to the CPU`);
       return run(op, args);
     }
     throw e;
@@ -176,15 +345,15 @@ onmessage = ({ data: { id, op, args } }) => {
   queue = queue.then(async () => {
     const t0 = performance.now();
     try {
-      const value = op === 'init' ? (await init(args.backend), { backend: api.backend, reason: api.reason })
+      const value = op === 'init' ? (await init(args.backend, modelOf(args)), { backend, reason })
                                   : await call(op, args);
-      postMessage({ id, ok: true, value, ms: performance.now() - t0, backend: api?.backend });
+      postMessage({ id, ok: true, value, ms: performance.now() - t0, backend });
       if (gpuPending && op === 'analyse') {
         gpuPending = false;
-        tryWebGpu('auto');   // not queued: the CPU keeps answering while WebGPU comes up
+        tryWebGpu('auto', modelOf(args));   // not queued: the CPU keeps answering while WebGPU comes up
       }
     } catch (e) {
-      postMessage({ id, ok: false, error: String(e?.message ?? e), backend: api?.backend });
+      postMessage({ id, ok: false, error: String(e?.message ?? e), backend });
     }
   });
 };

@@ -87,3 +87,31 @@ test('embed.html: two demos render under the strict CSP, and drawing updates one
     await close();
   }
 });
+
+test('embed: model="fashion" switches an element to Fashion-MNIST and back', async () => {
+  const { page, record, close } = await open('/www/embed.html', { webgpu: false });
+  try {
+    await page.waitForFunction(() => [...document.querySelectorAll('deep-inside-demo')].every((d) => d.dataset.ready === '1'),
+      null, { timeout: 60000 });
+    const seen = (i) => page.locator(`deep-inside-demo >> nth=${i}`).locator('.seen').textContent();
+    const n = (await counters(page))[0];
+    // digit="8": the first held-out item of class 8, a bag.
+    await page.evaluate(() => document.querySelector('deep-inside-demo').setAttribute('model', 'fashion'));
+    await page.waitForFunction((n) => Number(document.querySelector('deep-inside-demo').dataset.updates) > n
+      && /label bag · predicted/.test(document.querySelector('deep-inside-demo').shadowRoot.querySelector('.seen').textContent),
+    n, { timeout: 60000 });
+    assert.match(await seen(0), /^held-out #\d+, label bag · predicted bag \(p [\d.]+\)$/);
+    assert.match(await seen(1), /label 3 · predicted 3/, 'the other element keeps its model');
+    assert.equal(await page.locator('deep-inside-demo >> nth=0').locator('button >> nth=1').textContent(), 'next item');
+    assert.deepEqual(await unpainted(page), [[], []]);
+    await page.screenshot({ path: path.join(SHOTS, 'embed-fashion.png'), fullPage: true });
+
+    await page.evaluate(() => document.querySelector('deep-inside-demo').removeAttribute('model'));
+    await page.waitForFunction(() => /label 8 · predicted 8/.test(document.querySelector('deep-inside-demo').shadowRoot.querySelector('.seen').textContent),
+      null, { timeout: 60000 });
+    assert.deepEqual(record.errors, [], 'no console errors');
+    assert.deepEqual(record.foreign, [], 'no request to another origin');
+  } finally {
+    await close();
+  }
+});

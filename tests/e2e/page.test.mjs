@@ -3,9 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import path from 'node:path';
-import { open, stroke, eight, SHOTS } from './browser.mjs';
+import {
+  open, stroke, eight, SHOTS, counter, passed, unpainted, pixelsOf, checkExtras,
+} from './browser.mjs';
 
-const MAPS = ['map-gradient', 'map-deconvnet', 'map-guided', 'map-signed', 'map-box',
+const MAPS = ['map-gradient', 'map-deconvnet', 'map-guided', 'map-signed', 'map-box', 'map-gradient-input',
   'lrp-conv1', 'lrp-conv2', 'lrp-fc1', 'lrp-fc2'];
 
 const updates = (page) => page.evaluate(() => Number(document.body.dataset.updates ?? 0));
@@ -15,22 +17,6 @@ async function settled(page, before) {
   // Let a queued newer input finish too.
   await page.waitForTimeout(300);
 }
-
-/** Canvases that are blank or a single colour. */
-async function unpainted(page, ids) {
-  return page.evaluate((ids) => ids.filter((id) => {
-    const c = document.getElementById(id);
-    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set();
-    for (let i = 0; i < d.length; i += 4) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]},${d[i + 3]}`);
-    return seen.size < 2;
-  }), ids);
-}
-
-const pixelsOf = (page, id) => page.evaluate((id) => {
-  const c = document.getElementById(id);
-  return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
-}, id);
 
 /** A PNG of a dark "7" on white paper, made by the browser itself. */
 async function sevenPng(page) {
@@ -71,13 +57,33 @@ for (const webgpu of [false, true]) {
           .observe({ type: 'longtask' });
       });
       let n = await updates(page);
+      const sanityBefore = await counter(page, 'sanity');
       await stroke(page, '#draw', eight());
       await settled(page, n);
-      const longTasks = await page.evaluate(() => window.longTasks);
+      let longTasks = await page.evaluate(() => window.longTasks);
       assert.ok(longTasks.every((d) => d <= 50), `long tasks while drawing: ${longTasks}`);
       assert.match(await page.textContent('#prediction'), /^[0-9]$/);
       assert.deepEqual(await unpainted(page, MAPS), []);
+
+      // Then, once the input has settled: more attributions, faithfulness, the sanity check.
+      await passed(page, 'sanity', sanityBefore, 180000);
+      const extras = await checkExtras(page);
+      console.log(`${label}: ${extras.metas.join(' | ')}`);
+      longTasks = await page.evaluate(() => window.longTasks);
+      assert.ok(longTasks.every((d) => d <= 50), `long tasks while painting the slower panels: ${longTasks}`);
       await page.screenshot({ path: path.join(SHOTS, `drawn-${webgpu ? 'webgpu' : 'cpu'}.png`), fullPage: true });
+
+      // The faithfulness step size and the SmoothGrad settings recompute only their panels.
+      const faith = await counter(page, 'faithfulness');
+      const attributions = await counter(page, 'attributions');
+      n = await updates(page);
+      await page.selectOption('#faith-k', '32');
+      await passed(page, 'faithfulness', faith, 120000);
+      assert.equal(await page.getAttribute('#faith-plots', 'data-k'), '32');
+      await page.selectOption('#ig-steps', '16');
+      await passed(page, 'attributions', attributions, 120000);
+      await page.waitForFunction(() => /^m 16, black/.test(document.getElementById('ig-meta').textContent), null, { timeout: 60000 });
+      assert.equal(await updates(page), n, 'the first panels were not recomputed');
 
       // A gallery digit: its label is predicted.
       n = await updates(page);
