@@ -2,9 +2,9 @@
 // (after scripts/build.sh). Runs tests/e2e/fuzz.html's `memory(n, build)` in headless Chromium:
 // N consecutive explanations with every method (see tests/e2e/fuzz.js), and reports how much
 // the wasm memory grew after 200 warm-up ones. The CPU figure for N = 10,000 is also asserted
-// by the e2e tests; on WebGPU (SwiftShader here, about 10 explanations a second) it is a
-// benchmark. GPU buffers live in burn's memory pool, which JS cannot measure; the wasm heap holds
-// its bookkeeping. With --write, the table replaces the memory section of BENCHMARKS.md.
+// by the e2e tests; on WebGPU (SwiftShader here) it is a benchmark. GPU buffers are read from
+// burn's device allocator (`memoryUsage()`: bytes reserved and in use), before and after.
+// With --write, the table replaces the memory section of BENCHMARKS.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
@@ -26,7 +26,8 @@ try {
     page.on('console', (m) => { if (m.type() === 'error') console.error('console:', m.text()); });
     await page.goto(`${url}tests/e2e/fuzz.html?calls=1`);
     const r = await page.evaluate(([count, b]) => window.memory(count, b), [n, build]);
-    const line = `| ${build === 'cpu' ? 'CPU' : 'WebGPU'} | ${r.n} | ${(r.ms / 1000).toFixed(0)} s | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.growth} bytes |`;
+    const gpu = r.device ? `${(r.device.reserved / 1e6).toFixed(1)} MB reserved, ${(r.device.inUse / 1e6).toFixed(1)} MB in use | ${r.device.growth} bytes` : 'not reported (no device pool) | –';
+    const line = `| ${build === 'cpu' ? 'CPU' : 'WebGPU'} | ${r.n} | ${(r.ms / 1000).toFixed(0)} s | ${(r.bytes / 1e6).toFixed(1)} MB | ${r.growth} bytes | ${gpu} |`;
     console.log(line);
     rows.push(line);
     await page.close();
@@ -38,8 +39,8 @@ try {
 const report = [
   `Measured ${new Date().toISOString().slice(0, 10)} by \`node scripts/bench-memory.mjs --n ${n}\` ` +
     '(headless Debian Chromium; WebGPU is SwiftShader). Each explanation: `explain`, LRP (presets in turn), ' +
-    'localisation, and every fourth one SmoothGrad, Integrated Gradients, faithfulness curves or the sanity check in turn.',
-  '', '| backend | explanations after warm-up | time | wasm memory | growth |', '|---|---|---|---|---|', ...rows,
+    'localisation, and every fourth one SmoothGrad, Integrated Gradients, faithfulness curves (k = 64) or the sanity check in turn.',
+  '', '| backend | explanations after warm-up | time | wasm memory | wasm growth | device allocator | device growth |', '|---|---|---|---|---|---|---|', ...rows,
 ].join('\n');
 console.log(report);
 if (write) {

@@ -54,7 +54,7 @@ try {
     '| lever: the slow way | the way we do it | CPU ms | WebGPU ms |', '|---|---|---|---|',
     lever('3 maps by 3 calls (3 forward passes)', 'threeCalls', 'explain', '`explain`: 1 forward pass, 4 maps'),
     lever('32 gradients by 32 calls', 'serial32', 'smoothGrad', 'SmoothGrad: 32 images in 1 batch'),
-    lever('creating an instance (weights decoded + uploaded)', 'create', 'predict', 'weights kept on the device; a predict'),
+    lever('a predict on a fresh instance (weights uploaded again)', 'create', 'predict', 'a predict, weights kept on the device'),
   ].join('\n');
   const backends = `CPU: ${results.cpu.reason}; WebGPU: ${results.webgpu?.reason ?? results.webgpu?.error ?? 'not run'}`;
 

@@ -91,6 +91,12 @@ export interface HeldoutDigits {
   labels: Uint8Array;
   pixels: Uint8Array;
 }
+/** What a device's allocator holds (`memoryUsage`). */
+export interface MemoryUsage {
+  allocations: number;
+  bytesInUse: number;
+  bytesReserved: number;
+}
 /** The result of `explain`. */
 export interface Explanation extends Prediction {
   class: number;
@@ -309,6 +315,27 @@ impl DeepInside {
     #[wasm_bindgen(getter)]
     pub fn reason(&self) -> String {
         self.reason.clone()
+    }
+
+    /// What the backend's device allocator holds now, `{allocations, bytesInUse,
+    /// bytesReserved}` (GPU buffers on WebGPU), or `null` where the backend does not report it
+    /// (the CPU: there the wasm memory is the measure). For finding leaks.
+    #[wasm_bindgen(js_name = memoryUsage, unchecked_return_type = "MemoryUsage | null")]
+    pub fn memory_usage(&self) -> JsValue {
+        self.inner
+            .device
+            .memory_pool_usage()
+            .map_or(JsValue::NULL, |u| {
+                let out = Object::new();
+                set(&out, "allocations", &JsValue::from(u.number_allocs as f64));
+                set(&out, "bytesInUse", &JsValue::from(u.bytes_in_use as f64));
+                set(
+                    &out,
+                    "bytesReserved",
+                    &JsValue::from(u.bytes_reserved as f64),
+                );
+                out.into()
+            })
     }
 
     /// The probabilities and scores for one 28×28 image (784 intensities in [0, 1]).

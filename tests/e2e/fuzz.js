@@ -175,7 +175,7 @@ window.memory = async (n, build = 'cpu') => {
       const extra = [
         () => api.smoothGrad(x, e.class, { samples: 16 }),
         () => api.integratedGradients(x, e.class, { steps: 16 }),
-        () => api.faithfulness(x, e.class, { gradient: e.gradient.map(Math.abs), gradientInput: e.gradientInput }, { k: 32 }),
+        () => api.faithfulness(x, e.class, { gradientInput: e.gradientInput }, { k: 64 }),
         () => api.sanity(x, e.class),
       ];
       await extra[(i / 4) % 4]();
@@ -183,7 +183,12 @@ window.memory = async (n, build = 'cpu') => {
   };
   for (let i = 0; i < 200; i++) await once(i);
   const start = exports.memory.buffer.byteLength;
+  const device = api.memoryUsage();   // null on the CPU
   const t0 = performance.now();
   for (let i = 0; i < n; i++) await once(i);
-  return { n, growth: exports.memory.buffer.byteLength - start, bytes: exports.memory.buffer.byteLength, ms: performance.now() - t0 };
+  const after = api.memoryUsage();
+  return {
+    n, growth: exports.memory.buffer.byteLength - start, bytes: exports.memory.buffer.byteLength, ms: performance.now() - t0,
+    device: device && { reserved: after.bytesReserved, inUse: after.bytesInUse, growth: after.bytesReserved - device.bytesReserved },
+  };
 };
