@@ -6,7 +6,7 @@
 // burn's device allocator (`memoryUsage()`: bytes reserved and in use), before and after.
 // With --write, the table replaces the memory section of BENCHMARKS.md.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { startServer } from './serve.mjs';
 
 const args = process.argv.slice(2);
@@ -14,11 +14,7 @@ const n = Number(args[args.indexOf('--n') + 1] || 0) || 1000;
 const write = args.includes('--write');
 
 const { server, url } = await startServer({ port: 0, csp: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
-});
+const browser = await launchChromium();
 const rows = [];
 try {
   for (const build of ['cpu', 'webgpu']) {

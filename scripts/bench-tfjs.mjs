@@ -8,7 +8,7 @@
 // writes nothing, when an equality check fails or TF.js 'wasm' does not run.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { startServer } from './serve.mjs';
 
 const args = process.argv.slice(2);
@@ -17,11 +17,7 @@ const runs = (runsAt >= 0 && Number(args[runsAt + 1])) || 100;
 const write = args.includes('--write');
 
 const { server, url } = await startServer({ port: 0 });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
-});
+const browser = await launchChromium();
 
 let failed = false;
 try {

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { startServer } from './serve.mjs';
 
 const args = process.argv.slice(2);
@@ -17,11 +17,7 @@ const runs = Number(args[args.indexOf('--runs') + 1] || 0) || 100;
 const write = args.includes('--write');
 
 const { server, url } = await startServer({ port: 0, csp: true });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--enable-unsafe-webgpu'],
-});
+const browser = await launchChromium();
 
 try {
   const page = await browser.newPage();

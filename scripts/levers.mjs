@@ -3,7 +3,7 @@
 // replaces the levers section of BENCHMARKS.md.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { startServer } from './serve.mjs';
 
 const args = process.argv.slice(2);
@@ -14,11 +14,7 @@ const variants = order.filter((v) => existsSync(`pkg-levers/${v}/deep_inside_bg.
   .concat(existsSync('pkg-levers') ? readdirSync('pkg-levers').filter((v) => !order.includes(v)) : []);
 
 const { server, url } = await startServer({ port: 0 });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium({ webgpu: false });
 const f = (s) => (s ? s.median.toFixed(2) : '–');
 const lines = ['| CPU build | raw | gzipped | predict | saliency | LRP | SmoothGrad (32) | class-model step | full panel | start |',
   '|---|---|---|---|---|---|---|---|---|---|'];

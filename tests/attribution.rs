@@ -5,7 +5,6 @@
 
 mod common;
 
-use burn::tensor::Tensor;
 use common::*;
 use deep_inside::attribution::{
     Completeness, Smoothing, gradient_times_input, integrated_gradients, smooth_grad,
@@ -16,13 +15,6 @@ use deep_inside::rng::SplitMix;
 use deep_inside::saliency::{Method, signed};
 
 const DIGITS: [usize; 5] = [3, 250, 421, 688, 940];
-
-fn autodiff_gradient(net: &Network, x: Tensor<4>, class: usize) -> Vec<f32> {
-    let x = x.autodiff().require_grad();
-    let score = net.forward(x.clone()).narrow(1, class, 1).sum();
-    let grads = score.backward();
-    values(x.grad(&grads).expect("input gradient"))
-}
 
 #[test]
 fn gradient_times_input_sums_to_the_score_without_biases() {

@@ -30,19 +30,7 @@ fn held_out_accuracy_is_at_least_98_percent() {
     for class in 0..10u8 {
         assert_eq!(digits.labels.iter().filter(|&&l| l == class).count(), 100);
     }
-    let all: Vec<f32> = (0..digits.len()).flat_map(|i| digits.image(i)).collect();
-    let logits = values(net.forward(image(&all, &device)));
-    let hits = logits
-        .chunks_exact(CLASSES)
-        .zip(&digits.labels)
-        .filter(|(row, label)| {
-            let best = (0..CLASSES)
-                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
-                .unwrap();
-            best == usize::from(**label)
-        })
-        .count();
-    let accuracy = hits as f32 / digits.len() as f32;
+    let accuracy = accuracy(&net, &digits);
     println!("held-out accuracy: {:.2}%", accuracy * 100.0);
     assert!(accuracy >= 0.98, "accuracy {accuracy}");
 }

@@ -11,14 +11,6 @@ use deep_inside::model::{CLASSES, Layer, Network, PIXELS};
 use deep_inside::saliency::{Method, saliency, signed};
 use deep_inside::walk::{Composite, ReluRule, walk};
 
-/// ∂S_c/∂x by burn's autodiff, for a batch.
-fn autodiff_gradient(net: &Network, x: Tensor<4>, class: usize) -> Vec<f32> {
-    let x = x.autodiff().require_grad();
-    let score = net.forward(x.clone()).narrow(1, class, 1).sum();
-    let grads = score.backward();
-    values(x.grad(&grads).expect("input gradient"))
-}
-
 #[test]
 fn walk_gradient_equals_autodiff_for_every_class() {
     let device = cpu();

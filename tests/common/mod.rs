@@ -28,6 +28,14 @@ pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().try_to_vec::<f32>().expect("f32 tensor")
 }
 
+/// ∂S_c/∂x by burn's autodiff, for a batch: the independent reference for the walk.
+pub fn autodiff_gradient(net: &Network, x: Tensor<4>, class: usize) -> Vec<f32> {
+    let x = x.autodiff().require_grad();
+    let score = net.forward(x.clone()).narrow(1, class, 1).sum();
+    let grads = score.backward();
+    values(x.grad(&grads).expect("input gradient"))
+}
+
 /// max |a − b| / max(max |b|, tiny): the relative error of a whole map.
 pub fn relative_error(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());

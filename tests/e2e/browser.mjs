@@ -3,25 +3,17 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../../scripts/chromium.mjs';
 import { startServer } from '../../scripts/serve.mjs';
 
 export const SHOTS = path.resolve('.e2e');
 mkdirSync(SHOTS, { recursive: true });
 
-const BASE_ARGS = [
-  '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-];
-
 /** Opens `page` (a path on the server) in a fresh Chromium, with or without WebGPU. */
 export async function open(pagePath, { webgpu, route }) {
   const { server, url } = await startServer({ port: 0, csp: true });
   const origin = new URL(url).origin;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [...BASE_ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
-  });
+  const browser = await launchChromium({ webgpu });
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const record = { errors: [], foreign: [], requests: 0 };
   page.on('console', (m) => { if (m.type() === 'error') record.errors.push(m.text()); });
