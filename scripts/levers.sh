@@ -11,27 +11,23 @@
 # The variants with their own target dir take minutes each the first time.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source scripts/wasm.sh
 bash scripts/setup.sh
 
 OUT=pkg-levers
-WASM_OPT=node_modules/binaryen/bin/wasm-opt
-FEATURES=(--enable-simd --enable-bulk-memory --enable-bulk-memory-opt --enable-nontrapping-float-to-int
-  --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue
-  --enable-call-indirect-overlong)
 mkdir -p "$OUT"
 
 pack() {  # pack <variant> [env...]: a CPU build without wasm-opt into $OUT/<variant>
   local variant="$1"; shift
   echo "levers: building $variant"
-  env "$@" wasm-pack build --release --no-opt --target web --out-dir "$OUT/$variant" \
-    --out-name deep_inside -- --no-default-features --features flex
+  (for kv in "$@"; do export "${kv?}"; done; wasm_package "$OUT/$variant" flex)
 }
 
 opt() {  # opt <from> <to> <level>
   rm -rf "${OUT:?}/$2"
   cp -r "$OUT/$1" "$OUT/$2"
   echo "levers: wasm-opt $3 → $2"
-  node "$WASM_OPT" "$3" "${FEATURES[@]}" "$OUT/$1/deep_inside_bg.wasm" -o "$OUT/$2/deep_inside_bg.wasm"
+  node "$WASM_OPT" "$3" "${WASM_OPT_FLAGS[@]:1}" "$OUT/$1/deep_inside_bg.wasm" -o "$OUT/$2/deep_inside_bg.wasm"
 }
 
 pack no-wasm-opt

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs the tools the build needs, skipping whatever is already there.
-#   scripts/setup.sh            wasm32 target, wasm-pack, wasm-bindgen CLI, node/npm, npm dev packages,
-#                               Debian's dataset-fashion-mnist
+#   scripts/setup.sh            wasm32 target, the wasm-bindgen CLI (of the version in Cargo.lock),
+#                               node/npm, npm dev packages, Debian's dataset-fashion-mnist
 #   scripts/setup.sh --browser  the same, plus chromium and chromedriver (for the browser tests)
 # Sources: rustup, crates.io (cargo install), Debian apt, the npm registry. No prebuilt downloads.
+# No wasm-pack: cargo builds the wasm, the wasm-bindgen CLI makes the JS glue, and its
+# wasm-bindgen-test-runner runs the browser tests, so one tool compile serves all three.
+# The Debian packages download while the CLI compiles (network against CPU).
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -12,7 +15,7 @@ want_browser=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
     *) echo "setup: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -31,12 +34,13 @@ apt_install() {
   fi
   step "apt-get install $*"
   "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y -qq --no-install-recommends "$@"
+    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
+# cargo install needs a C compiler and linker before anything else can build.
+command -v cc >/dev/null 2>&1 || apt_install gcc libc6-dev
+
 apt_pkgs=()
-# cargo install (ring, via wasm-pack's rustls) needs a C compiler.
-command -v cc >/dev/null 2>&1 || apt_pkgs+=(gcc libc6-dev)
 command -v node >/dev/null 2>&1 || apt_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_pkgs+=(npm)
 # Fashion-MNIST (IDX files): the training binary reads it, and a test checks the shipped model's
@@ -46,7 +50,12 @@ if [ "$want_browser" -eq 1 ]; then
   [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
   [ -x /usr/bin/chromedriver ] || apt_pkgs+=(chromium-driver)
 fi
-apt_install "${apt_pkgs[@]+"${apt_pkgs[@]}"}"
+apt_log="${TMPDIR:-/tmp}/deep-inside-apt.$$.log"
+apt_pid=""
+if [ "${#apt_pkgs[@]}" -gt 0 ]; then
+  apt_install "${apt_pkgs[@]}" >"$apt_log" 2>&1 &
+  apt_pid=$!
+fi
 
 # --- Rust ------------------------------------------------------------------
 if command -v rustup >/dev/null 2>&1; then
@@ -59,14 +68,6 @@ else
   echo "setup: warning: rustup not found; assuming the wasm32-unknown-unknown target is installed" >&2
 fi
 
-# cargo install builds in its own temporary dir, not in our shared target dir.
-cargo_install() { env -u CARGO_TARGET_DIR -u RUSTFLAGS cargo install -q "$@"; }
-
-if ! command -v wasm-pack >/dev/null 2>&1; then
-  step "cargo install wasm-pack --locked"
-  cargo_install wasm-pack --locked
-fi
-
 bindgen_version="$(awk '
   $0 == "name = \"wasm-bindgen\"" { found = 1; next }
   found && /^version = / { gsub(/"/, "", $3); print $3; exit }
@@ -77,14 +78,25 @@ if [ -z "$bindgen_version" ]; then
   exit 1
 fi
 have_bindgen=""
-if command -v wasm-bindgen >/dev/null 2>&1; then
+if command -v wasm-bindgen >/dev/null 2>&1 && command -v wasm-bindgen-test-runner >/dev/null 2>&1; then
   have_bindgen="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || have_bindgen=""
 fi
 if [ "$have_bindgen" != "$bindgen_version" ]; then
   step "cargo install wasm-bindgen-cli --version $bindgen_version${have_bindgen:+ (replacing $have_bindgen)}"
-  # Not --locked: the CLI's own lock file does not build with --locked.
-  cargo_install wasm-bindgen-cli --version "$bindgen_version" --force
+  # Its own target dir, not ours; not --locked: the CLI's lock file does not build with --locked.
+  env -u CARGO_TARGET_DIR -u RUSTFLAGS -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
+    cargo install -q wasm-bindgen-cli --version "$bindgen_version" --force
 fi
+
+if [ -n "$apt_pid" ]; then
+  if ! wait "$apt_pid"; then
+    cat "$apt_log" >&2
+    echo "setup: error: apt-get failed" >&2
+    exit 1
+  fi
+  cat "$apt_log"
+fi
+rm -f "$apt_log"
 
 # --- npm dev packages ------------------------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

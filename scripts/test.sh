@@ -1,33 +1,116 @@
 #!/usr/bin/env bash
 # The README's test command: every test, from a fresh Debian machine with a Rust toolchain.
-#   1. format and lints (cargo fmt, clippy -D warnings, native and wasm32)
-#   2. native tests (cargo test, with both CPU backends: flex and ndarray)
-#   3. browser tests of the wasm API (wasm-pack test in headless Chromium, WebGPU enabled)
-#   4. the two wasm packages the page loads, then end-to-end tests of the page (playwright-core)
+#   setup           tools (scripts/setup.sh --browser)
+#   fmt             cargo fmt --check
+#   native build    every native target built once, linted by clippy on the way (-D warnings)
+#   native tests    cargo test, with both CPU backends (flex and ndarray)
+#   wasm build      the WebGPU build for wasm32, linted on the way: the page's pkg/webgpu and the
+#                   browser tests share its dependencies, so they are compiled once
+#   browser tests   the wasm API in headless Chromium (WebGPU on SwiftShader)
+#   cpu package     pkg/cpu, linted on the way (wasm-opt runs on pkg/webgpu meanwhile)
+#   e2e             the page end to end (playwright-core)
+#
+# Lints: `cargo clippy` checks a crate without building it, so its dependencies are compiled
+# twice (once checked, once built). Here clippy-driver wraps rustc for this crate only
+# (RUSTC_WORKSPACE_WRAPPER, as `cargo clippy` itself does), so the build that the tests need
+# lints the crate as it compiles it: the same lints, with the dependencies compiled once.
+#
+# Each step prints its wall time, and the end prints them all. A step more than a third slower
+# than its time recorded in scripts/test-times.tsv (from nothing, or with warm caches) gets a
+# warning line; nothing fails for being slow.
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+# shellcheck source=scripts/wasm.sh
+source scripts/wasm.sh
 
-bash scripts/setup.sh --browser
+T0=$(date +%s)
+# "cold": nothing built yet (an empty target dir); compared with the cold column, else the warm.
+mode=warm
+[ -n "$(ls -A "$CARGO_TARGET_DIR" 2>/dev/null)" ] || mode=cold
+TIMES=scripts/test-times.tsv
+names=()
+seconds=()
+
+duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+
+recorded() {  # recorded <step>: its recorded seconds in this mode, or nothing
+  awk -F'\t' -v s="$1" -v col="$([ "$mode" = cold ] && echo 2 || echo 3)" \
+    '$1 == s && $col ~ /^[0-9]+$/ { print $col }' "$TIMES" 2>/dev/null
+}
+
+summary() {
+  local rc=$? i total=$(($(date +%s) - T0))
+  printf '\n== step times (%s caches) ==\n' "$mode"
+  for i in "${!names[@]}"; do
+    printf '%-16s %8s\n' "${names[$i]}" "$(duration "${seconds[$i]}")"
+  done
+  printf '%-16s %8s\n' total "$(duration "$total")"
+  [ "$rc" -eq 0 ] || printf 'test.sh: FAILED (exit %s)\n' "$rc"
+}
+trap summary EXIT
+
+step() {  # step <name> <command...>
+  local name="$1" start took was
+  shift
+  printf '\n== %s ==\n' "$name"
+  start=$(date +%s)
+  "$@"
+  took=$(($(date +%s) - start))
+  names+=("$name")
+  seconds+=("$took")
+  printf '== %s: %s ==\n' "$name" "$(duration "$took")"
+  was=$(recorded "$name")
+  if [ -n "$was" ] && [ "$took" -gt $((was + was / 3 + 5)) ]; then
+    printf 'test.sh: warning: step "%s" took %s, more than a third over its recorded %s (%s, %s)\n' \
+      "$name" "$(duration "$took")" "$(duration "$was")" "$mode" "$TIMES"
+  fi
+}
+
+step setup bash scripts/setup.sh --browser
 export CHROMEDRIVER=/usr/bin/chromedriver
 
-step() { printf '\n== %s ==\n' "$*"; }
+clippy_driver="$(rustc --print sysroot)/bin/clippy-driver"
+if [ ! -x "$clippy_driver" ]; then
+  rustup component add clippy
+fi
+export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
+export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
-step "format and lints"
-cargo fmt --check
-cargo clippy --all-targets --features ndarray,train -- -D warnings
-cargo clippy --lib --tests --target wasm32-unknown-unknown --no-default-features --features flex,webgpu -- -D warnings
+NATIVE=(--all-targets --features ndarray,train)
+WEB=(--release --target wasm32-unknown-unknown --no-default-features --features flex,webgpu --test web)
 
-step "native tests"
-cargo test --features ndarray
+step fmt cargo fmt --check
+step "native build" cargo test "${NATIVE[@]}" --no-run
+step "native tests" cargo test "${NATIVE[@]}"
 
-step "browser tests of the wasm API (headless Chromium, WebGPU via SwiftShader)"
+webgpu_package() {
+  # The lib was built (and linted) with the test above: this only links the JS glue.
+  cargo test "${WEB[@]}" --no-run
+  wasm_package pkg/webgpu flex,webgpu
+}
+step "wasm build" webgpu_package
+
+# wasm-opt takes minutes on one core: it runs while the browser tests and the CPU build go on.
+opt_log="$CARGO_TARGET_DIR/wasm-opt.log"
+wasm_optimise pkg/webgpu/deep_inside_bg.wasm >"$opt_log" 2>&1 &
+opt_pid=$!
+
 # wasm-bindgen-test-runner reads webdriver.json from the current directory. --release: a debug
-# test wasm with burn, cubecl and wgpu is about 870 MB of debug info, and the runner needed
-# 11 GB of memory to serve it (once killed by the OOM killer); the release one is small.
-wasm-pack test --release --headless --chrome --chromedriver /usr/bin/chromedriver -- \
-  --no-default-features --features flex,webgpu
+# test wasm with burn, cubecl and wgpu is about 870 MB of debug info (the runner needed 11 GB to
+# serve it); the release build shares its dependencies with pkg/webgpu.
+step "browser tests" env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test "${WEB[@]}"
 
-step "end-to-end tests of the page"
-bash scripts/build.sh
-node --test --test-concurrency=1 tests/e2e/
+step "cpu package" wasm_package pkg/cpu flex
+
+wait_opt() {
+  local rc=0
+  wait "$opt_pid" || rc=$?
+  cat "$opt_log"
+  return "$rc"
+}
+step "wasm-opt wait" wait_opt
+wasm_sizes pkg/cpu pkg/webgpu
+
+step e2e node --test --test-concurrency=1 tests/e2e/

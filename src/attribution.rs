@@ -7,7 +7,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::Error;
 use crate::data::check_image;
-use crate::model::{Network, PIXELS, SIDE};
+use crate::model::Network;
 use crate::rng::SplitMix;
 use crate::saliency::{Method, signed};
 
@@ -68,7 +68,7 @@ impl Smoothing {
     }
 }
 
-/// SmoothGrad: the mean of `∂S_c/∂x` over noisy copies `x + N(0, σ²)`, `[1, 1, 28, 28]`, signed.
+/// SmoothGrad: the mean of `∂S_c/∂x` over noisy copies `x + N(0, σ²)`, `[1, c, h, w]`, signed.
 /// With σ = 0 every copy is `x`, and the result is the plain gradient.
 pub fn smooth_grad(
     net: &Network,
@@ -77,15 +77,16 @@ pub fn smooth_grad(
     smoothing: &Smoothing,
     device: &Device,
 ) -> Result<Tensor<4>, Error> {
-    check_image("pixels", pixels)?;
+    check_image("pixels", pixels, net.input)?;
     smoothing.check()?;
     let n = smoothing.samples;
+    let [c, h, w] = net.input;
     let mut rng = SplitMix(smoothing.seed);
-    let mut batch = Vec::with_capacity(n * PIXELS);
+    let mut batch = Vec::with_capacity(n * pixels.len());
     for _ in 0..n {
         batch.extend(pixels.iter().map(|&p| p + smoothing.sigma * rng.normal()));
     }
-    let x = Tensor::from_data(TensorData::new(batch, [n, 1, SIDE, SIDE]), device);
+    let x = Tensor::from_data(TensorData::new(batch, [n, c, h, w]), device);
     Ok(signed(net, &net.trace(x), class, Method::Gradient)?.mean_dim(0))
 }
 
@@ -115,7 +116,7 @@ impl Baseline {
 /// Integrated Gradients' result, on the device.
 #[derive(Clone, Debug)]
 pub struct Integrated {
-    /// `(x − b) ⊙ mean_k ∂S_c/∂x (b + t_k (x − b))`, `[1, 1, 28, 28]`, signed.
+    /// `(x − b) ⊙ mean_k ∂S_c/∂x (b + t_k (x − b))`, `[1, c, h, w]`, signed.
     pub attribution: Tensor<4>,
     /// The scores at `x` and at the baseline, `[2, classes]`.
     pub scores: Tensor<2>,
@@ -132,32 +133,30 @@ pub fn integrated_gradients(
     steps: usize,
     device: &Device,
 ) -> Result<Integrated, Error> {
-    check_image("pixels", pixels)?;
-    check_image("baseline", baseline)?;
+    check_image("pixels", pixels, net.input)?;
+    check_image("baseline", baseline, net.input)?;
+    let [c, h, w] = net.input;
     if !(1..=MAX_BATCH - 2).contains(&steps) {
         return Err(Error::argument(
             "steps",
             format!("must be 1..={}, got {steps}", MAX_BATCH - 2),
         ));
     }
-    let mut batch = Vec::with_capacity((steps + 2) * PIXELS);
+    let mut batch = Vec::with_capacity((steps + 2) * pixels.len());
     for k in 0..steps {
         let t = (k as f32 + 0.5) / steps as f32;
         batch.extend(pixels.iter().zip(baseline).map(|(&x, &b)| b + t * (x - b)));
     }
     batch.extend(pixels);
     batch.extend(baseline);
-    let images = Tensor::from_data(TensorData::new(batch, [steps + 2, 1, SIDE, SIDE]), device);
+    let images = Tensor::from_data(TensorData::new(batch, [steps + 2, c, h, w]), device);
     let acts = net.trace(images);
     let gradients = signed(net, &acts, class, Method::Gradient)?;
     let path = gradients.slice(0..steps).mean_dim(0);
     let ends = acts[acts.len() - 1].clone().slice(steps..steps + 2);
     let [_, classes, _, _] = ends.dims();
-    let x = Tensor::from_data(TensorData::new(pixels.to_vec(), [1, 1, SIDE, SIDE]), device);
-    let b = Tensor::from_data(
-        TensorData::new(baseline.to_vec(), [1, 1, SIDE, SIDE]),
-        device,
-    );
+    let x = Tensor::from_data(TensorData::new(pixels.to_vec(), [1, c, h, w]), device);
+    let b = Tensor::from_data(TensorData::new(baseline.to_vec(), [1, c, h, w]), device);
     Ok(Integrated {
         attribution: path * (x - b),
         scores: ends.reshape([2, classes]),

@@ -6,8 +6,8 @@ use burn::tensor::ops::ConvOptions;
 use burn::tensor::{Device, Tensor, TensorData, activation, module};
 
 use crate::Error;
-use crate::data::{Dataset, check_class};
-use crate::model::{Network, PIXELS, SIDE};
+use crate::data::Dataset;
+use crate::model::{Model, Network};
 use crate::rng::SplitMix;
 
 /// What the ascent maximises.
@@ -41,7 +41,7 @@ pub struct Options {
     pub step: f32,
     pub start: Start,
     pub seed: u64,
-    /// Clip x to the pixel box [0, 1] after every step.
+    /// Clip x to the model's input range (the pixel box) after every step.
     pub clip: bool,
     /// Shift x randomly by up to this many pixels before each gradient (0: off).
     pub jitter: usize,
@@ -134,6 +134,7 @@ pub fn start(name: &str, dataset: Dataset, index: Option<i64>, seed: u64) -> Res
 /// A running ascent.
 pub struct Ascent {
     net: Network,
+    bounds: [f32; 2],
     class: usize,
     options: Options,
     x: Tensor<4>,
@@ -149,25 +150,25 @@ pub struct State {
 }
 
 impl Ascent {
-    pub fn new(
-        net: &Network,
-        class: i64,
-        options: Options,
-        device: &Device,
-    ) -> Result<Self, Error> {
-        let class = check_class("class", class)?;
+    pub fn new(model: &Model, class: i64, options: Options, device: &Device) -> Result<Self, Error> {
+        let class = model.check_class("class", class)?;
         options.check()?;
+        let [low, high] = model.config.input_range;
         let mut rng = SplitMix(options.seed);
         let pixels = match &options.start {
-            Start::Noise => (0..PIXELS).map(|_| rng.uniform() * 0.3).collect(),
+            Start::Noise => (0..model.input_len())
+                .map(|_| low + (high - low) * 0.3 * rng.uniform())
+                .collect(),
             Start::Mean(v) | Start::Image(v) => {
-                crate::data::check_image("start", v)?;
+                crate::data::check_image("start", v, model.input())?;
                 v.clone()
             }
         };
-        let x = Tensor::from_data(TensorData::new(pixels, [1, 1, SIDE, SIDE]), device);
+        let [c, h, w] = model.input();
+        let x = Tensor::from_data(TensorData::new(pixels, [1, c, h, w]), device);
         Ok(Self {
-            net: net.clone(),
+            net: model.network.clone(),
+            bounds: model.config.input_range,
             class,
             options,
             x,
@@ -229,7 +230,7 @@ impl Ascent {
             x = blur(x);
         }
         if o.clip {
-            x = x.clamp(0.0, 1.0);
+            x = x.clamp(self.bounds[0], self.bounds[1]);
         }
         x
     }
@@ -243,18 +244,27 @@ pub fn total_variation(x: Tensor<4>) -> Tensor<1> {
     (down.clone() * down).sum() + (right.clone() * right).sum()
 }
 
-/// A 3×3 Gaussian blur with zero padding.
+/// A 3×3 Gaussian blur of each channel, with zero padding.
 fn blur(x: Tensor<4>) -> Tensor<4> {
+    let [n, c, h, w] = x.dims();
     let k: Vec<f32> = [1., 2., 1., 2., 4., 2., 1., 2., 1.]
         .iter()
         .map(|v| v / 16.0)
         .collect();
     let kernel = Tensor::from_data(TensorData::new(k, [1, 1, 3, 3]), &x.device());
-    module::conv2d(x, kernel, None, ConvOptions::new([1, 1], [1, 1], [1, 1], 1))
+    let planes = x.reshape([n * c, 1, h, w]);
+    module::conv2d(planes, kernel, None, ConvOptions::new([1, 1], [1, 1], [1, 1], 1))
+        .reshape([n, c, h, w])
 }
 
-/// The objective on host values: `S_c` or `log p(c)`, minus the penalties.
-pub fn objective(options: &Options, class: usize, scores: &[f32], x: &[f32]) -> f32 {
+/// The objective on host values: `S_c` or `log p(c)`, minus the penalties; `x` has `shape`.
+pub fn objective(
+    options: &Options,
+    class: usize,
+    scores: &[f32],
+    x: &[f32],
+    shape: [usize; 3],
+) -> f32 {
     let target = match options.objective {
         Objective::Score => scores[class],
         Objective::LogProb => crate::data::softmax(scores)[class]
@@ -264,14 +274,17 @@ pub fn objective(options: &Options, class: usize, scores: &[f32], x: &[f32]) -> 
     let norm: f32 = x.iter().map(|v| v * v).sum();
     let mut tv = 0.0;
     if options.total_variation > 0.0 {
-        for y in 0..SIDE {
-            for i in 0..SIDE {
-                let v = x[y * SIDE + i];
-                if y + 1 < SIDE {
-                    tv += (x[(y + 1) * SIDE + i] - v).powi(2);
-                }
-                if i + 1 < SIDE {
-                    tv += (x[y * SIDE + i + 1] - v).powi(2);
+        let [c, h, w] = shape;
+        for plane in x.chunks_exact(h * w).take(c) {
+            for y in 0..h {
+                for i in 0..w {
+                    let v = plane[y * w + i];
+                    if y + 1 < h {
+                        tv += (plane[(y + 1) * w + i] - v).powi(2);
+                    }
+                    if i + 1 < w {
+                        tv += (plane[y * w + i + 1] - v).powi(2);
+                    }
                 }
             }
         }

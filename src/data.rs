@@ -1,13 +1,20 @@
-//! The data shipped with the crate, for each of its two models (MNIST digits and
-//! Fashion-MNIST clothes): weights, held-out images, the training-set mean image; and input
-//! checks. Files are written by the `train` binary and embedded with `include_bytes!`.
+//! What the crate ships: three trained models (a small and a deeper MNIST net, and a
+//! Fashion-MNIST net), each an architecture (burn config, JSON) and burnpack weights, and for
+//! each data set its held-out images and training-set mean. Files are written by the `train`
+//! binary and embedded with `include_bytes!`; in the browser only the small MNIST model is, and
+//! the others are handed over when the page fetches them ([`provide`]).
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 
 use crate::Error;
-use crate::model::{PIXELS, SIDE};
+use crate::model::Model;
 
-/// A trained model and the data it came with: the same architecture, trained on another set.
+/// Side of the shipped data sets' images.
+pub const SIDE: usize = 28;
+/// Pixels in one shipped image.
+pub const PIXELS: usize = SIDE * SIDE;
+
+/// A data set: held-out images and the training-set mean.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dataset {
     /// Handwritten digits.
@@ -16,21 +23,98 @@ pub enum Dataset {
     Fashion,
 }
 
-impl Dataset {
-    pub const ALL: [Dataset; 2] = [Dataset::Mnist, Dataset::Fashion];
+/// A shipped, trained model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shipped {
+    /// conv 5×5 → pool → conv 5×5 → pool → FC → FC on MNIST.
+    Mnist,
+    /// A deeper MNIST net: padding, stride 2, batch norm, average pooling, four convs.
+    MnistDeep,
+    /// The small architecture trained on Fashion-MNIST.
+    Fashion,
+}
 
-    /// "mnist" or "fashion".
+/// The files of one shipped model, as written by the `train` binary.
+#[derive(Clone, Copy, Debug)]
+pub struct Files {
+    /// The architecture: `NetworkConfig` as JSON.
+    pub config: &'static [u8],
+    /// burnpack weights.
+    pub weights: &'static [u8],
+}
+
+impl Shipped {
+    pub const ALL: [Shipped; 3] = [Shipped::Mnist, Shipped::MnistDeep, Shipped::Fashion];
+
+    /// "mnist", "mnist-deep" or "fashion".
     pub fn parse(name: &str) -> Result<Self, Error> {
-        match name {
-            "mnist" => Ok(Dataset::Mnist),
-            "fashion" => Ok(Dataset::Fashion),
-            other => Err(Error::argument(
-                "model",
-                format!("expected \"mnist\" or \"fashion\", got {other:?}"),
-            )),
+        Self::ALL
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| {
+                Error::argument(
+                    "model",
+                    format!("expected \"mnist\", \"mnist-deep\" or \"fashion\", got {name:?}"),
+                )
+            })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Shipped::Mnist => "mnist",
+            Shipped::MnistDeep => "mnist-deep",
+            Shipped::Fashion => "fashion",
         }
     }
 
+    /// What the page calls it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Shipped::Mnist => "digits (MNIST)",
+            Shipped::MnistDeep => "digits, deeper net",
+            Shipped::Fashion => "clothes (Fashion-MNIST)",
+        }
+    }
+
+    pub fn dataset(self) -> Dataset {
+        match self {
+            Shipped::Mnist | Shipped::MnistDeep => Dataset::Mnist,
+            Shipped::Fashion => Dataset::Fashion,
+        }
+    }
+
+    /// Whether this build embeds the model (else the page provides it, see [`provide`]).
+    pub fn embedded(self) -> bool {
+        self == Shipped::Mnist || !cfg!(target_arch = "wasm32")
+    }
+
+    pub fn files(self) -> Result<Files, Error> {
+        match self {
+            Shipped::Mnist => Ok(Files {
+                config: include_bytes!("../assets/mnist/config.json"),
+                weights: include_bytes!("../assets/mnist/weights.bpk"),
+            }),
+            other => provided(other).map(|(files, _)| files),
+        }
+    }
+
+    /// The model on `device`.
+    pub fn load(self, device: &Device) -> Result<Model, Error> {
+        let files = self.files()?;
+        Model::load(files.config, files.weights, device)
+    }
+}
+
+/// A data set's files, as written by the `train` binary.
+#[derive(Clone, Copy, Debug)]
+pub struct DataFiles {
+    /// 1,000 held-out images (100 per class), `Digits` format.
+    pub heldout: &'static [u8],
+    /// The training-set mean image, 784 little-endian f32.
+    pub mean: &'static [u8],
+}
+
+impl Dataset {
     pub fn name(self) -> &'static str {
         match self {
             Dataset::Mnist => "mnist",
@@ -38,31 +122,19 @@ impl Dataset {
         }
     }
 
-    /// The names of the ten classes, in label order.
-    pub fn classes(self) -> [&'static str; 10] {
+    pub fn files(self) -> Result<DataFiles, Error> {
         match self {
-            Dataset::Mnist => ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-            Dataset::Fashion => [
-                "T-shirt/top",
-                "trouser",
-                "pullover",
-                "dress",
-                "coat",
-                "sandal",
-                "shirt",
-                "sneaker",
-                "bag",
-                "ankle boot",
-            ],
+            Dataset::Mnist => Ok(DataFiles {
+                heldout: include_bytes!("../assets/mnist/heldout.bin"),
+                mean: include_bytes!("../assets/mnist/mean.bin"),
+            }),
+            Dataset::Fashion => provided(Shipped::Fashion).and_then(|(_, data)| {
+                data.ok_or_else(|| Error::argument("model", "fashion's data files are missing"))
+            }),
         }
     }
 
-    /// The trained weights (see `model::encode_parameters`).
-    pub fn weights(self) -> Result<&'static [u8], Error> {
-        Ok(self.files()?.weights)
-    }
-
-    /// 1,000 held-out images (100 per class) that the model never trained on.
+    /// 1,000 held-out images (100 per class) that the models never trained on.
     pub fn heldout(self) -> Result<Digits, Error> {
         Digits::decode(self.files()?.heldout)
     }
@@ -71,77 +143,109 @@ impl Dataset {
     pub fn mean(self) -> Result<Vec<f32>, Error> {
         decode_mean(self.files()?.mean)
     }
-
-    fn files(self) -> Result<Files, Error> {
-        match self {
-            Dataset::Mnist => Ok(Files {
-                weights: include_bytes!("../assets/mnist/weights.bin"),
-                heldout: include_bytes!("../assets/mnist/heldout.bin"),
-                mean: include_bytes!("../assets/mnist/mean.bin"),
-            }),
-            Dataset::Fashion => fashion_files(),
-        }
-    }
 }
 
-/// The three files of a model, as written by the `train` binary.
-#[derive(Clone, Copy, Debug)]
-pub struct Files {
-    pub weights: &'static [u8],
-    pub heldout: &'static [u8],
-    pub mean: &'static [u8],
-}
-
-/// Natively, both models are embedded.
+/// Natively, every model is embedded.
 #[cfg(not(target_arch = "wasm32"))]
-fn fashion_files() -> Result<Files, Error> {
-    Ok(Files {
-        weights: include_bytes!("../assets/fashion/weights.bin"),
-        heldout: include_bytes!("../assets/fashion/heldout.bin"),
-        mean: include_bytes!("../assets/fashion/mean.bin"),
+fn provided(model: Shipped) -> Result<(Files, Option<DataFiles>), Error> {
+    Ok(match model {
+        Shipped::Mnist => (Shipped::Mnist.files()?, None),
+        Shipped::MnistDeep => (
+            Files {
+                config: include_bytes!("../assets/mnist-deep/config.json"),
+                weights: include_bytes!("../assets/mnist-deep/weights.bpk"),
+            },
+            None,
+        ),
+        Shipped::Fashion => (
+            Files {
+                config: include_bytes!("../assets/fashion/config.json"),
+                weights: include_bytes!("../assets/fashion/weights.bpk"),
+            },
+            Some(DataFiles {
+                heldout: include_bytes!("../assets/fashion/heldout.bin"),
+                mean: include_bytes!("../assets/fashion/mean.bin"),
+            }),
+        ),
     })
 }
 
-/// In the browser only MNIST is embedded: Fashion-MNIST's 0.7 MB (gzipped) would delay the
-/// first result for everyone. The page fetches its files when asked and hands them over once
-/// per instance with [`provide_fashion`].
+/// In the browser only the small MNIST model is embedded: the others would delay the first
+/// result for everyone. The page fetches their files when asked and hands them over once per
+/// instance with [`provide`].
 #[cfg(target_arch = "wasm32")]
-static FASHION: std::sync::OnceLock<Files> = std::sync::OnceLock::new();
+static PROVIDED: [std::sync::OnceLock<(Files, Option<DataFiles>)>; 3] = [
+    std::sync::OnceLock::new(),
+    std::sync::OnceLock::new(),
+    std::sync::OnceLock::new(),
+];
 
 #[cfg(target_arch = "wasm32")]
-fn fashion_files() -> Result<Files, Error> {
-    FASHION.get().copied().ok_or_else(|| {
+fn provided(model: Shipped) -> Result<(Files, Option<DataFiles>), Error> {
+    PROVIDED[model as usize].get().copied().ok_or_else(|| {
         Error::argument(
             "model",
-            "the Fashion-MNIST files are not loaded: call loadModel(\"fashion\", files) first",
+            format!(
+                "the {} model's files are not loaded: call loadModel({:?}, files) first",
+                model.name(),
+                model.name()
+            ),
         )
     })
 }
 
-/// Checks and keeps Fashion-MNIST's files for the life of the instance. A second call keeps the
-/// first files (they are the same shipped files).
+/// Checks and keeps a shipped model's files (and its data set's, for Fashion-MNIST) for the
+/// life of the instance. A second call keeps the first files (they are the same shipped files).
 #[cfg(target_arch = "wasm32")]
-pub fn provide_fashion(weights: Vec<u8>, heldout: Vec<u8>, mean: Vec<u8>) -> Result<(), Error> {
-    let params = crate::model::decode_parameters(&weights)
-        .map_err(|e| Error::argument("files.weights", e))?;
-    crate::model::Network::from_parameters(&params, &crate::backend::cpu())
-        .map_err(|e| Error::argument("files.weights", e))?;
-    Digits::decode(&heldout).map_err(|e| Error::argument("files.heldout", e))?;
-    decode_mean(&mean).map_err(|e| Error::argument("files.mean", e))?;
-    let leak = |v: Vec<u8>| -> &'static [u8] { Box::leak(v.into_boxed_slice()) };
-    if FASHION.get().is_none() {
-        let _ = FASHION.set(Files {
-            weights: leak(weights),
-            heldout: leak(heldout),
-            mean: leak(mean),
-        });
+pub fn provide(
+    model: Shipped,
+    config: Vec<u8>,
+    weights: Vec<u8>,
+    data: Option<(Vec<u8>, Vec<u8>)>,
+) -> Result<(), Error> {
+    if model.embedded() {
+        return Err(Error::argument(
+            "model",
+            format!("{} is embedded in this build", model.name()),
+        ));
     }
+    let parsed = crate::model::store::config_from_json(&config)
+        .map_err(|e| Error::argument("files.config", e))?;
+    crate::model::store::load(&parsed, &weights, &crate::backend::cpu())
+        .map_err(|e| Error::argument("files.weights", e))?;
+    let data = match (model.dataset(), data) {
+        (Dataset::Mnist, _) => None,
+        (Dataset::Fashion, Some((heldout, mean))) => {
+            Digits::decode(&heldout).map_err(|e| Error::argument("files.heldout", e))?;
+            decode_mean(&mean).map_err(|e| Error::argument("files.mean", e))?;
+            Some((heldout, mean))
+        }
+        (Dataset::Fashion, None) => {
+            return Err(Error::argument(
+                "files",
+                "fashion needs {config, weights, heldout, mean}",
+            ));
+        }
+    };
+    let leak = |v: Vec<u8>| -> &'static [u8] { Box::leak(v.into_boxed_slice()) };
+    PROVIDED[model as usize].get_or_init(|| {
+        (
+            Files {
+                config: leak(config),
+                weights: leak(weights),
+            },
+            data.map(|(heldout, mean)| DataFiles {
+                heldout: leak(heldout),
+                mean: leak(mean),
+            }),
+        )
+    });
     Ok(())
 }
 
 fn decode_mean(bytes: &[u8]) -> Result<Vec<f32>, Error> {
     if bytes.len() != PIXELS * 4 {
-        return Err(Error("mean image file: wrong size".into()));
+        return Err(Error::file("mean image", "wrong size"));
     }
     Ok(bytes
         .chunks_exact(4)
@@ -149,11 +253,11 @@ fn decode_mean(bytes: &[u8]) -> Result<Vec<f32>, Error> {
         .collect())
 }
 
-/// Largest pixel magnitude accepted: inputs are intensities in [0, 1]; far larger values only
-/// overflow the scores.
+/// Largest pixel magnitude accepted: inputs are intensities in the model's input range, and
+/// far larger values only overflow the scores.
 pub const MAX_PIXEL: f32 = 1.0e3;
 
-/// Labelled digits as u8 pixels (value / 255), compact enough to ship.
+/// Labelled 28×28 images as u8 pixels (value / 255), compact enough to ship.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Digits {
     pub labels: Vec<u8>,
@@ -190,17 +294,17 @@ impl Digits {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        let bad = || Error("digits file: truncated or not a deep-inside digits file".into());
+        let bad = || Error::file("held-out images", "truncated or not a deep-inside images file");
         if bytes.len() < 8 || &bytes[..4] != DIGITS_MAGIC {
             return Err(bad());
         }
         let n = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
-        if bytes.len() != 8 + n * (1 + PIXELS) {
+        if (bytes.len() - 8) / (1 + PIXELS) != n || (bytes.len() - 8) % (1 + PIXELS) != 0 {
             return Err(bad());
         }
         let labels = bytes[8..8 + n].to_vec();
         if labels.iter().any(|&l| l > 9) {
-            return Err(Error("digits file: a label is above 9".into()));
+            return Err(Error::file("held-out images", "a label is above 9"));
         }
         Ok(Self {
             labels,
@@ -219,12 +323,17 @@ pub fn encode_image(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// Checks that `pixels` is one 28×28 image of finite, moderate values.
-pub fn check_image(name: &str, pixels: &[f32]) -> Result<(), Error> {
-    if pixels.len() != PIXELS {
+/// Checks that `pixels` is one image of shape `[c, h, w]` of finite, moderate values.
+pub fn check_image(name: &str, pixels: &[f32], shape: [usize; 3]) -> Result<(), Error> {
+    let [c, h, w] = shape;
+    if pixels.len() != c * h * w {
         return Err(Error::argument(
             name,
-            format!("expected {PIXELS} values (28×28), got {}", pixels.len()),
+            format!(
+                "expected {} values ({c}×{h}×{w}), got {}",
+                c * h * w,
+                pixels.len()
+            ),
         ));
     }
     if let Some(i) = pixels.iter().position(|v| !v.is_finite()) {
@@ -237,33 +346,12 @@ pub fn check_image(name: &str, pixels: &[f32]) -> Result<(), Error> {
         return Err(Error::argument(
             name,
             format!(
-                "value at index {i} is {}; intensities must lie within ±{MAX_PIXEL} (normally in [0, 1])",
+                "value at index {i} is {}; intensities must lie within ±{MAX_PIXEL}",
                 pixels[i]
             ),
         ));
     }
     Ok(())
-}
-
-/// Checks a class index.
-pub fn check_class(name: &str, class: i64) -> Result<usize, Error> {
-    if (0..crate::model::CLASSES as i64).contains(&class) {
-        Ok(class as usize)
-    } else {
-        Err(Error::argument(
-            name,
-            format!("class must be an integer from 0 to 9, got {class}"),
-        ))
-    }
-}
-
-/// One checked image as a `[1, 1, 28, 28]` tensor.
-pub fn image_tensor(pixels: &[f32], device: &Device) -> Result<Tensor<4>, Error> {
-    check_image("pixels", pixels)?;
-    Ok(Tensor::from_data(
-        TensorData::new(pixels.to_vec(), [1, 1, SIDE, SIDE]),
-        device,
-    ))
 }
 
 /// Softmax of one row of logits, on the host.

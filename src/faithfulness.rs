@@ -8,7 +8,7 @@ use burn::tensor::{Device, Tensor, TensorData, activation};
 
 use crate::Error;
 use crate::data::check_image;
-use crate::model::{Network, PIXELS, SIDE};
+use crate::model::Network;
 use crate::rng::SplitMix;
 
 /// Images per forward pass: bounds the memory of one batch.
@@ -34,40 +34,41 @@ impl Perturbation {
     }
 }
 
-/// The pixels of a 784-value map, highest value first (ties: lower index first).
-pub fn ranking(map: &[f32]) -> Result<Vec<usize>, Error> {
-    check_image("map", map)?;
+/// The pixels of a map of `[h, w]` values, highest value first (ties: lower index first).
+pub fn ranking(map: &[f32], [h, w]: [usize; 2]) -> Result<Vec<usize>, Error> {
+    check_image("map", map, [1, h, w])?;
     let mut order: Vec<usize> = (0..map.len()).collect();
     order.sort_by(|&a, &b| map[b].total_cmp(&map[a]).then(a.cmp(&b)));
     Ok(order)
 }
 
-/// A seeded random order of the pixels: the baseline.
-pub fn random_ranking(seed: u64) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..PIXELS).collect();
+/// A seeded random order of `pixels` pixels: the baseline.
+pub fn random_ranking(pixels: usize, seed: u64) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..pixels).collect();
     SplitMix(seed).shuffle(&mut order);
     order
 }
 
-/// Points on a curve with `k` pixels per step: from none to all pixels changed.
-pub fn points(k: usize) -> usize {
-    PIXELS.div_ceil(k) + 1
+/// Points on a curve over `pixels` pixels with `k` per step: from none to all changed.
+pub fn points(pixels: usize, k: usize) -> usize {
+    pixels.div_ceil(k) + 1
 }
 
-/// Checks the step size `k`.
-pub fn check_step(k: usize) -> Result<(), Error> {
-    if (1..=PIXELS).contains(&k) {
+/// Checks the step size `k` for images of `pixels` pixels.
+pub fn check_step(pixels: usize, k: usize) -> Result<(), Error> {
+    if (1..=pixels).contains(&k) {
         Ok(())
     } else {
         Err(Error::argument(
             "k",
-            format!("pixels per step must be 1..={PIXELS}, got {k}"),
+            format!("pixels per step must be 1..={pixels}, got {k}"),
         ))
     }
 }
 
 /// `p(c)` along the curve of every ranking, as one tensor: `rankings.len() × points(k)`
-/// values, curve after curve. All curves' images run as batches on the device.
+/// values, curve after curve. A ranking orders the `h·w` pixel positions; deleting a pixel
+/// sets all its channels to 0. All curves' images run as batches on the device.
 pub fn curves(
     net: &Network,
     pixels: &[f32],
@@ -77,37 +78,43 @@ pub fn curves(
     perturbation: Perturbation,
     device: &Device,
 ) -> Result<Tensor<1>, Error> {
-    check_image("pixels", pixels)?;
-    check_step(k)?;
+    check_image("pixels", pixels, net.input)?;
+    let [c, h, w] = net.input;
+    let positions = h * w;
+    check_step(positions, k)?;
     if rankings.is_empty() || rankings.len() > 64 {
         return Err(Error::argument(
             "rankings",
             format!("1..=64 maps per call, got {}", rankings.len()),
         ));
     }
-    if let Some(bad) = rankings.iter().find(|r| !is_permutation(r)) {
+    if let Some(bad) = rankings.iter().find(|r| !is_permutation(r, positions)) {
         return Err(Error::argument(
             "rankings",
             format!(
-                "each must order all {PIXELS} pixels once, got {} entries",
+                "each must order all {positions} pixels once, got {} entries",
                 bad.len()
             ),
         ));
     }
-    let n = points(k);
-    let mut images: Vec<f32> = Vec::with_capacity(rankings.len() * n * PIXELS);
+    let n = points(positions, k);
+    let len = pixels.len();
+    let mut images: Vec<f32> = Vec::with_capacity(rankings.len() * n * len);
     for ranking in rankings {
         let mut image = match perturbation {
             Perturbation::Deletion => pixels.to_vec(),
-            Perturbation::Insertion => vec![0.0; PIXELS],
+            Perturbation::Insertion => vec![0.0; len],
         };
         images.extend(&image);
         for step in ranking.chunks(k) {
             for &i in step {
-                image[i] = match perturbation {
-                    Perturbation::Deletion => 0.0,
-                    Perturbation::Insertion => pixels[i],
-                };
+                for channel in 0..c {
+                    let at = channel * positions + i;
+                    image[at] = match perturbation {
+                        Perturbation::Deletion => 0.0,
+                        Perturbation::Insertion => pixels[at],
+                    };
+                }
             }
             images.extend(&image);
         }
@@ -116,8 +123,8 @@ pub fn curves(
     let mut parts = Vec::with_capacity(rows.div_ceil(CHUNK));
     for start in (0..rows).step_by(CHUNK) {
         let end = (start + CHUNK).min(rows);
-        let batch = images[start * PIXELS..end * PIXELS].to_vec();
-        let x = Tensor::from_data(TensorData::new(batch, [end - start, 1, SIDE, SIDE]), device);
+        let batch = images[start * len..end * len].to_vec();
+        let x = Tensor::from_data(TensorData::new(batch, [end - start, c, h, w]), device);
         let p = activation::softmax(net.forward(x), 1);
         let classes = p.dims()[1];
         if class >= classes {
@@ -134,12 +141,12 @@ pub fn curves(
     Ok(Tensor::cat(parts, 0))
 }
 
-fn is_permutation(ranking: &[usize]) -> bool {
-    let mut seen = [false; PIXELS];
-    ranking.len() == PIXELS
+fn is_permutation(ranking: &[usize], n: usize) -> bool {
+    let mut seen = vec![false; n];
+    ranking.len() == n
         && ranking
             .iter()
-            .all(|&i| i < PIXELS && !std::mem::replace(&mut seen[i], true))
+            .all(|&i| i < n && !std::mem::replace(&mut seen[i], true))
 }
 
 /// The normalised area under a curve of `n` points, by the trapezoid rule:

@@ -3,7 +3,7 @@
 //! 28×28 frame with their centre of mass at the centre.
 
 use crate::Error;
-use crate::model::{PIXELS, SIDE};
+use crate::data::{PIXELS, SIDE};
 
 /// Longer side of the digit's box inside the 28×28 frame, as in MNIST.
 const BOX: usize = 20;

@@ -49,8 +49,7 @@ impl Method {
 
     /// The rules of the walk for this method on `net`.
     pub fn composite(self, net: &Network) -> Composite {
-        let weighted = net.layers.iter().filter(|l| l.name().is_some()).count();
-        Composite::backprop(self.relu(), weighted)
+        Composite::backprop(self.relu(), net)
     }
 }
 
@@ -73,7 +72,7 @@ pub fn one_hot(output: [usize; 4], class: usize, device: &Device) -> Result<Tens
     ))
 }
 
-/// The signed map at the input, `[n, 1, 28, 28]`: for `Gradient` this is `∂S_c/∂x`.
+/// The signed map at the input, `[n, c, h, w]`: for `Gradient` this is `∂S_c/∂x`.
 /// `acts` is `net.trace(x)`, so that several methods can share one forward pass.
 pub fn signed(
     net: &Network,
@@ -87,12 +86,12 @@ pub fn signed(
     Ok(signals[0].clone())
 }
 
-/// The paper's saliency map `M = |w|` (one channel, so no max over channels).
+/// The paper's saliency map `M_ij = max_c |w_cij|`, `[n, 1, h, w]`.
 pub fn saliency(
     net: &Network,
     x: Tensor<4>,
     class: usize,
     method: Method,
 ) -> Result<Tensor<4>, Error> {
-    Ok(signed(net, &net.trace(x), class, method)?.abs())
+    Ok(signed(net, &net.trace(x), class, method)?.abs().max_dim(1))
 }

@@ -1,36 +1,68 @@
-//! The model-randomisation sanity check (Adebayo et al. 2018): re-initialise the layers from the
+//! The model-randomisation sanity check (Adebayo et al. 2018, <https://arxiv.org/abs/1810.03292>): re-initialise the layers from the
 //! top down and see whether a method's map changes. A map that stays the same once the weights
 //! are random cannot be explaining what the network learned; the paper found guided backprop
 //! and DeconvNet barely change, the gradient does. Maps are compared signed: magnitudes share a
 //! border pattern (edge pixels feed fewer conv windows) whatever the weights.
 
+use burn::tensor::Tensor;
+
 use crate::Error;
-use crate::model::{Network, initial_parameters};
+use crate::attribution::gradient_times_input;
+use crate::lrp::{Rules, relevance};
+use crate::model::{Model, Network};
 use crate::rng::SplitMix;
+use crate::saliency::{Method, signed};
 
-/// The stages of the cascade: the trained network, then FC2, FC1, conv2 and conv1 re-initialised
-/// in turn, each stage keeping the layers above it random.
-pub const STAGES: [&str; 5] = ["trained", "fc2", "fc1", "conv2", "conv1"];
+/// The seed of the page's re-initialisation: fixed, so the page shows the same check for the
+/// same input.
+pub const SEED: u64 = 2018;
 
-/// The network of every stage of [`STAGES`]: entry `s` has its top `s` weighted layers replaced
-/// by a fresh He-uniform initialisation (the training's own) drawn from `seed`.
+/// The stages of the cascade: "trained", then each conv/linear layer re-initialised in turn
+/// from the top, each stage keeping the layers above it random.
+pub fn stages(model: &Model) -> Vec<String> {
+    std::iter::once("trained".to_string())
+        .chain(model.weighted().iter().rev().map(|l| l.name.clone()))
+        .collect()
+}
+
+/// The network of every stage of [`stages`]: entry `s` has its top `s` weighted layers
+/// replaced by a fresh He-uniform initialisation (the training's own) drawn from `seed`.
 pub fn cascade(net: &Network, seed: u64) -> Result<Vec<Network>, Error> {
-    let device = net
-        .flat_parameters()
-        .first()
-        .map(|p| p.device())
-        .ok_or_else(|| Error("the network has no parameters".into()))?;
-    let fresh = Network::from_flat(&initial_parameters(&mut SplitMix(seed), &device))?;
-    let weighted: Vec<usize> = (0..net.layers.len())
-        .filter(|&i| net.layers[i].name().is_some())
-        .collect();
+    let fresh = net.initialised(&mut SplitMix(seed))?;
     let mut stages = vec![net.clone()];
     let mut current = net.clone();
-    for &i in weighted.iter().rev() {
+    for i in net.weighted().into_iter().rev() {
         current.layers[i] = fresh.layers[i].clone();
         stages.push(current.clone());
     }
     Ok(stages)
+}
+
+/// The methods the check compares, in the order [`maps`] returns them.
+pub const METHODS: [&str; 5] = ["gradient", "gradientInput", "deconvnet", "guided", "lrp"];
+
+/// Every method's signed map at every stage, for one image `x` `[1, c, h, w]`: one tensor
+/// `[stages × methods, 1, h, w]`, stage-major, the maps summed over channels (one readback).
+/// LRP uses `rules` on every stage.
+pub fn maps(
+    stages: &[Network],
+    x: Tensor<4>,
+    class: usize,
+    rules: &Rules,
+) -> Result<Tensor<4>, Error> {
+    let mut maps = Vec::with_capacity(stages.len() * METHODS.len());
+    for net in stages {
+        let acts = net.trace(x.clone());
+        maps.push(signed(net, &acts, class, Method::Gradient)?);
+        maps.push(gradient_times_input(net, &acts, class)?);
+        maps.push(signed(net, &acts, class, Method::Deconvnet)?);
+        maps.push(signed(net, &acts, class, Method::Guided)?);
+        maps.push(relevance(net, x.clone(), class, rules)?.pixels);
+    }
+    Ok(Tensor::cat(
+        maps.into_iter().map(|m| m.sum_dim(1)).collect(),
+        0,
+    ))
 }
 
 /// Spearman's rank correlation of two equally long maps: Pearson's correlation of their

@@ -1,59 +1,64 @@
-//! The foundation: the embedded weights, accuracy, CPU backends, bad input.
+//! The foundation: the shipped models (burn configs and burnpack weights), accuracy, batch-norm
+//! merging, CPU backends, bad files and input.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 
 use common::*;
-use deep_inside::data::{self, Digits, check_class, check_image};
-use deep_inside::model::{self, CLASSES, Network, PIXELS};
+use deep_inside::Error;
+use deep_inside::data::{Dataset, Digits, PIXELS, Shipped, check_image};
+use deep_inside::model::{Kind, Model, architectures, store};
 
 #[test]
-fn embedded_weights_load_and_round_trip() {
-    let params = model::decode_parameters(data::Dataset::Mnist.weights().unwrap()).unwrap();
-    assert_eq!(params.len(), 8, "weight and bias of 4 layers");
-    let count: usize = params.iter().map(|p| p.values.len()).sum();
-    assert!(count > 50_000 && count < 200_000, "{count} parameters");
+fn shipped_models_load_and_round_trip_through_the_store() {
+    let device = cpu();
+    for shipped in Shipped::ALL {
+        let files = shipped.files().unwrap();
+        let config = store::config_from_json(files.config).unwrap();
+        let net = store::load(&config, files.weights, &device).unwrap();
+        let again = store::load(&config, &store::save(&net).unwrap(), &device).unwrap();
+        let x = image(&heldout().image(0), &device);
+        assert_eq!(
+            values(net.forward(x.clone())),
+            values(again.forward(x)),
+            "{}: burnpack round trip",
+            shipped.name()
+        );
+        let model = Model::new(config, &net).unwrap();
+        assert_eq!(model.classes(), 10);
+        assert_eq!(model.class_names().len(), 10);
+        println!(
+            "{}: {} layers, {} parameters",
+            shipped.name(),
+            model.table.len(),
+            model.table.iter().map(|l| l.parameters).sum::<usize>()
+        );
+    }
+    let small = model(&device);
+    let kinds: Vec<Kind> = small.weighted().iter().map(|l| l.kind).collect();
+    assert_eq!(kinds, [Kind::Conv, Kind::Conv, Kind::Linear, Kind::Linear]);
+    let names: Vec<&str> = small.weighted().iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["conv1", "conv2", "fc1", "fc2"]);
     assert_eq!(
-        model::encode_parameters(&params),
-        data::Dataset::Mnist.weights().unwrap()
+        small.table.iter().map(|l| l.parameters).sum::<usize>(),
+        80_202
     );
-    let net = trained(&cpu());
-    assert_eq!(net.layers.len(), model::ARCHITECTURE.len());
 }
 
 #[test]
 fn held_out_accuracy_is_at_least_98_percent() {
     let device = cpu();
-    let net = trained(&device);
     let digits = heldout();
     assert_eq!(digits.len(), 1000);
     for class in 0..10u8 {
         assert_eq!(digits.labels.iter().filter(|&&l| l == class).count(), 100);
     }
-    let accuracy = accuracy(&net, &digits);
-    println!("held-out accuracy: {:.2}%", accuracy * 100.0);
-    assert!(accuracy >= 0.98, "accuracy {accuracy}");
-}
-
-fn accuracy(net: &Network, digits: &Digits) -> f32 {
-    let device = cpu();
-    let mut hits = 0;
-    for start in (0..digits.len()).step_by(500) {
-        let end = (start + 500).min(digits.len());
-        let all: Vec<f32> = (start..end).flat_map(|i| digits.image(i)).collect();
-        let logits = values(net.forward(image(&all, &device)));
-        hits += logits
-            .chunks_exact(CLASSES)
-            .zip(&digits.labels[start..end])
-            .filter(|(row, label)| {
-                let best = (0..CLASSES)
-                    .max_by(|&a, &b| row[a].total_cmp(&row[b]))
-                    .unwrap();
-                best == usize::from(**label)
-            })
-            .count();
+    for shipped in [Shipped::Mnist, Shipped::MnistDeep] {
+        let net = shipped.load(&device).unwrap().network;
+        let accuracy = accuracy(&net, &digits);
+        println!("{}: held-out accuracy {:.2}%", shipped.name(), accuracy * 100.0);
+        assert!(accuracy >= 0.98, "{}: accuracy {accuracy}", shipped.name());
     }
-    hits as f32 / digits.len() as f32
 }
 
 /// Reads a gzipped IDX file of Debian's dataset-fashion-mnist, without its header.
@@ -72,8 +77,8 @@ fn fashion_idx(name: &str, header: usize) -> Vec<u8> {
 
 #[test]
 fn fashion_test_accuracy_is_at_least_90_percent() {
-    let net = Network::from_bytes(data::Dataset::Fashion.weights().unwrap(), &cpu()).unwrap();
-    let shipped = data::Dataset::Fashion.heldout().unwrap();
+    let net = Shipped::Fashion.load(&cpu()).unwrap().network;
+    let shipped = Dataset::Fashion.heldout().unwrap();
     assert_eq!(shipped.len(), 1000);
     let on_shipped = accuracy(&net, &shipped);
     // The whole Fashion-MNIST test set, read independently of the training code.
@@ -93,18 +98,50 @@ fn fashion_test_accuracy_is_at_least_90_percent() {
 }
 
 #[test]
+fn merged_batch_norm_gives_the_same_logits() {
+    let device = cpu();
+    let files = Shipped::MnistDeep.files().unwrap();
+    let config = store::config_from_json(files.config).unwrap();
+    let original = store::load(&config, files.weights, &device).unwrap();
+    assert!(
+        original
+            .layers
+            .iter()
+            .any(|l| l.kind() == Kind::BatchNorm)
+    );
+    let canonical = original.canonical().unwrap();
+    assert!(
+        canonical
+            .layers
+            .iter()
+            .all(|l| !matches!(l.kind(), Kind::BatchNorm | Kind::Dropout))
+    );
+    let digits = heldout();
+    let images: Vec<f32> = (0..50).flat_map(|i| digits.image(i * 20)).collect();
+    let x = image(&images, &device);
+    let a = values(original.forward(x.clone()));
+    let b = values(canonical.forward(x));
+    let err = relative_error(&b, &a);
+    println!("merged batch norm: relative error of the logits {err:e}");
+    assert!(err <= 1e-5, "{err}");
+}
+
+#[test]
 fn every_cpu_backend_gives_the_same_logits() {
     let devices = deep_inside::backend::cpu_devices();
     #[cfg(all(feature = "flex", feature = "ndarray"))]
     assert_eq!(devices.len(), 2, "flex and ndarray are both compiled in");
     let digits = heldout();
     let images: Vec<f32> = (0..20).flat_map(|i| digits.image(i)).collect();
-    let reference = values(trained(&devices[0].1).forward(image(&images, &devices[0].1)));
-    for (name, device) in &devices[1..] {
-        let logits = values(trained(device).forward(image(&images, device)));
-        let err = relative_error(&logits, &reference);
-        println!("{name} vs {}: relative error {err:e}", devices[0].0);
-        assert!(err <= 1e-5, "{name}: {err}");
+    for shipped in [Shipped::Mnist, Shipped::MnistDeep] {
+        let on = |device| shipped.load(device).unwrap().network;
+        let reference = values(on(&devices[0].1).forward(image(&images, &devices[0].1)));
+        for (name, device) in &devices[1..] {
+            let logits = values(on(device).forward(image(&images, device)));
+            let err = relative_error(&logits, &reference);
+            println!("{}: {name} vs {}: relative error {err:e}", shipped.name(), devices[0].0);
+            assert!(err <= 1e-5, "{name}: {err}");
+        }
     }
 }
 
@@ -132,41 +169,137 @@ fn reference_logits_fixture_is_current() {
 #[test]
 fn bad_files_and_inputs_are_errors_not_panics() {
     let device = cpu();
-    assert!(Network::from_bytes(b"", &device).is_err());
-    assert!(Network::from_bytes(b"DIW1\xff\xff\xff\xff", &device).is_err());
-    let mut truncated = data::Dataset::Mnist.weights().unwrap().to_vec();
+    let files = Shipped::Mnist.files().unwrap();
+    let config = store::config_from_json(files.config).unwrap();
+    assert!(store::load(&config, b"", &device).is_err());
+    assert!(store::load(&config, b"BURN\xff\xff\xff\xff", &device).is_err());
+    let mut truncated = files.weights.to_vec();
     truncated.truncate(truncated.len() - 3);
-    assert!(Network::from_bytes(&truncated, &device).is_err());
+    assert!(store::load(&config, &truncated, &device).is_err());
     // A valid file for another architecture.
-    let other = model::encode_parameters(&[model::Parameter {
-        shape: vec![2, 2],
-        values: vec![0.0; 4],
-    }]);
-    assert!(
-        Network::from_bytes(&other, &device)
-            .unwrap_err()
-            .0
-            .contains("tensors")
-    );
+    let deep = Shipped::MnistDeep.files().unwrap();
+    let err = store::load(&config, deep.weights, &device).unwrap_err();
+    println!("another architecture's weights: {err}");
+    assert!(matches!(err, Error::File { .. }), "{err:?}");
+    // NaN weights.
+    let mut net = store::load(&config, files.weights, &device).unwrap();
+    if let deep_inside::model::Layer::Conv(conv) = &mut net.layers[0] {
+        conv.weight = burn::module::Param::from_tensor(conv.weight.val().mul_scalar(f32::NAN));
+    }
+    let nan = store::save(&net).unwrap();
+    let err = store::load(&config, &nan, &device).unwrap_err();
+    assert!(err.to_string().contains("NaN"), "{err}");
+    assert!(store::config_from_json(b"{").is_err());
+    assert!(store::config_from_json(b"{\"input\": [1, 28, 28], \"layers\": []}").is_err());
     assert!(Digits::decode(b"DID1\x01\x00\x00\x00").is_err());
 
-    assert!(
-        check_image("pixels", &[0.0; 783])
-            .unwrap_err()
-            .0
-            .contains("pixels")
-    );
+    let err = check_image("pixels", &[0.0; 783], [1, 28, 28]).unwrap_err();
+    assert!(err.to_string().contains("pixels"), "{err}");
     let mut nan = vec![0.0; PIXELS];
     nan[7] = f32::NAN;
-    assert!(
-        check_image("pixels", &nan)
-            .unwrap_err()
-            .0
-            .contains("index 7")
-    );
+    let err = check_image("pixels", &nan, [1, 28, 28]).unwrap_err();
+    assert!(err.to_string().contains("index 7"), "{err}");
     nan[7] = 1e30;
-    assert!(check_image("pixels", &nan).is_err());
-    assert!(check_class("class", 10).is_err());
-    assert!(check_class("class", -1).is_err());
-    assert_eq!(check_class("class", 9), Ok(9));
+    assert!(check_image("pixels", &nan, [1, 28, 28]).is_err());
+    let small = model(&device);
+    assert!(small.check_class("class", 10).is_err());
+    assert!(small.check_class("class", -1).is_err());
+    assert_eq!(small.check_class("class", 9), Ok(9));
+}
+
+#[test]
+fn architectures_that_cannot_work_are_refused_naming_the_layer() {
+    use burn::nn::LinearConfig;
+    use burn::nn::conv::Conv2dConfig;
+    use deep_inside::model::{LayerConfig, NetworkConfig};
+    let refuse = |config: NetworkConfig, layer: Option<usize>, says: &str| {
+        let err = config.check().unwrap_err();
+        let text = err.to_string();
+        println!("{text}");
+        match (&err, layer) {
+            (Error::Architecture { layer: Some(l), .. }, Some(index)) => {
+                assert_eq!(l.index, index, "{text}")
+            }
+            (Error::Architecture { layer: None, .. }, None) => {}
+            _ => panic!("unexpected error {err:?}"),
+        }
+        assert!(text.contains(says), "{text:?} should say {says:?}");
+        assert!(config.init(&cpu()).is_err());
+    };
+    // A kernel larger than its input.
+    refuse(
+        NetworkConfig::new(
+            [1, 4, 4],
+            vec![LayerConfig::Conv(Conv2dConfig::new([1, 2], [5, 5]))],
+        ),
+        Some(0),
+        "kernel spans 5 pixels",
+    );
+    // A flatten whose size does not match the next linear layer.
+    let mut small = architectures::small(&architectures::DIGITS);
+    small.layers[7] = LayerConfig::Linear(LinearConfig::new(500, 128));
+    refuse(small, Some(7), "the flatten before it gives 512");
+    // More than 64×64 input.
+    refuse(
+        NetworkConfig::new([1, 65, 65], vec![LayerConfig::Flatten]),
+        None,
+        "at most 64×64",
+    );
+    // Channels that do not match.
+    let mut small = architectures::small(&architectures::DIGITS);
+    small.layers[3] = LayerConfig::Conv(Conv2dConfig::new([8, 32], [5, 5]));
+    refuse(small, Some(3), "takes 8 channels, its input has 16");
+    // A dense layer on a spatial input.
+    refuse(
+        NetworkConfig::new(
+            [1, 8, 8],
+            vec![LayerConfig::Linear(LinearConfig::new(64, 10))],
+        ),
+        Some(0),
+        "add a Flatten",
+    );
+    // Batch norm with nothing to merge into.
+    refuse(
+        NetworkConfig::new(
+            [1, 8, 8],
+            vec![
+                LayerConfig::BatchNorm(burn::nn::BatchNormConfig::new(1)),
+                LayerConfig::Flatten,
+            ],
+        ),
+        Some(0),
+        "must follow a conv or linear",
+    );
+    // The output is not one score per class.
+    refuse(
+        NetworkConfig::new([1, 8, 8], vec![LayerConfig::Relu]),
+        None,
+        "one score per class",
+    );
+    // Too many classes.
+    refuse(
+        NetworkConfig::new(
+            [1, 2, 2],
+            vec![
+                LayerConfig::Flatten,
+                LayerConfig::Linear(LinearConfig::new(4, 1001)),
+            ],
+        ),
+        None,
+        "1 to 1000 classes",
+    );
+    // Too many parameters, refused before anything is allocated.
+    refuse(
+        NetworkConfig::new(
+            [3, 64, 64],
+            vec![
+                LayerConfig::Flatten,
+                LayerConfig::Linear(LinearConfig::new(12288, 1000)),
+                LayerConfig::Linear(LinearConfig::new(1000, 8000)),
+                LayerConfig::Linear(LinearConfig::new(8000, 1000)),
+            ],
+        ),
+        Some(3),
+        "exceed 20000000 parameters",
+    );
 }

