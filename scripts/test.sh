@@ -3,7 +3,7 @@
 #   setup           tools (scripts/setup.sh --browser)
 #   fmt             cargo fmt --check
 #   native build    every native target built once, linted by clippy on the way (-D warnings)
-#   native tests    cargo test, with both CPU backends (flex and ndarray)
+#   native tests    cargo test, with both CPU backends (flex and ndarray), and the doc examples
 #   wasm build      the WebGPU build for wasm32, linted on the way: the page's pkg/webgpu and the
 #                   browser tests share its dependencies, so they are compiled once
 #   browser tests   the wasm API in headless Chromium (WebGPU on SwiftShader)
@@ -82,7 +82,12 @@ WEB=(--release --target wasm32-unknown-unknown --no-default-features --features 
 
 step fmt cargo fmt --check
 step "native build" cargo test "${NATIVE[@]}" --no-run
-step "native tests" cargo test "${NATIVE[@]}"
+native_tests() {
+  cargo test "${NATIVE[@]}"
+  # --all-targets leaves out the examples in doc comments.
+  cargo test --doc --features ndarray,train
+}
+step "native tests" native_tests
 
 webgpu_package() {
   # The lib was built (and linted) with the test above: this only links the JS glue.

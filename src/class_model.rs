@@ -150,7 +150,12 @@ pub struct State {
 }
 
 impl Ascent {
-    pub fn new(model: &Model, class: i64, options: Options, device: &Device) -> Result<Self, Error> {
+    pub fn new(
+        model: &Model,
+        class: i64,
+        options: Options,
+        device: &Device,
+    ) -> Result<Self, Error> {
         let class = model.check_class("class", class)?;
         options.check()?;
         let [low, high] = model.config.input_range;
@@ -253,8 +258,13 @@ fn blur(x: Tensor<4>) -> Tensor<4> {
         .collect();
     let kernel = Tensor::from_data(TensorData::new(k, [1, 1, 3, 3]), &x.device());
     let planes = x.reshape([n * c, 1, h, w]);
-    module::conv2d(planes, kernel, None, ConvOptions::new([1, 1], [1, 1], [1, 1], 1))
-        .reshape([n, c, h, w])
+    module::conv2d(
+        planes,
+        kernel,
+        None,
+        ConvOptions::new([1, 1], [1, 1], [1, 1], 1),
+    )
+    .reshape([n, c, h, w])
 }
 
 /// The objective on host values: `S_c` or `log p(c)`, minus the penalties; `x` has `shape`.

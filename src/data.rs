@@ -294,12 +294,17 @@ impl Digits {
     }
 
     pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        let bad = || Error::file("held-out images", "truncated or not a deep-inside images file");
+        let bad = || {
+            Error::file(
+                "held-out images",
+                "truncated or not a deep-inside images file",
+            )
+        };
         if bytes.len() < 8 || &bytes[..4] != DIGITS_MAGIC {
             return Err(bad());
         }
         let n = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
-        if (bytes.len() - 8) / (1 + PIXELS) != n || (bytes.len() - 8) % (1 + PIXELS) != 0 {
+        if (bytes.len() - 8) / (1 + PIXELS) != n || !(bytes.len() - 8).is_multiple_of(1 + PIXELS) {
             return Err(bad());
         }
         let labels = bytes[8..8 + n].to_vec();

@@ -231,25 +231,25 @@ mod tests {
         assert!(
             picture_to_mnist(&[0; 4], 1, 1)
                 .unwrap_err()
-                .0
+                .to_string()
                 .contains("too small")
         );
         assert!(
             picture_to_mnist(&[0; 64 * 4], 8, 8)
                 .unwrap_err()
-                .0
+                .to_string()
                 .contains("transparent")
         );
         assert!(
             picture_to_mnist(&[255; 64 * 4], 8, 8)
                 .unwrap_err()
-                .0
+                .to_string()
                 .contains("blank")
         );
         assert!(
             picture_to_mnist(&[255; 10], 8, 8)
                 .unwrap_err()
-                .0
+                .to_string()
                 .contains("bytes")
         );
     }
@@ -257,7 +257,12 @@ mod tests {
     #[test]
     fn empty_and_bad_images() {
         assert_eq!(to_mnist(&[0.0; 4], 2, 2).unwrap(), vec![0.0; PIXELS]);
-        assert!(to_mnist(&[0.0; 3], 2, 2).unwrap_err().0.contains("gray"));
+        assert!(
+            to_mnist(&[0.0; 3], 2, 2)
+                .unwrap_err()
+                .to_string()
+                .contains("gray")
+        );
         assert!(to_mnist(&[], 0, 0).is_err());
         assert!(to_mnist(&[f32::NAN; 4], 2, 2).is_err());
     }

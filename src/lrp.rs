@@ -44,12 +44,21 @@ pub enum Rule {
 
 /// The rules by name, with what each is for: the page's catalogue.
 pub const RULES: [(&str, &str); 8] = [
-    ("zbox", "zB: for the pixel layer, bounded by the input range"),
+    (
+        "zbox",
+        "zB: for the pixel layer, bounded by the input range",
+    ),
     ("zero", "LRP-0: the gradient × input of the layer"),
-    ("epsilon", "LRP-ε (ε = 0.25): absorbs weak, contradictory relevance"),
+    (
+        "epsilon",
+        "LRP-ε (ε = 0.25): absorbs weak, contradictory relevance",
+    ),
     ("gamma", "LRP-γ (γ = 0.25): favours positive contributions"),
     ("zplus", "z⁺ (α1β0): positive contributions only"),
-    ("alpha2beta1", "α2β1: positive contributions, minus half the negative"),
+    (
+        "alpha2beta1",
+        "α2β1: positive contributions, minus half the negative",
+    ),
     ("wsquare", "w²: by squared weights, ignoring the input"),
     ("flat", "flat: evenly over the receptive field"),
 ];
@@ -78,7 +87,10 @@ impl Rule {
         if epsilon.is_finite() && epsilon >= 0.0 {
             Ok(Rule::Epsilon(epsilon))
         } else {
-            Err(Error::argument("epsilon", format!("must be ≥ 0, got {epsilon}")))
+            Err(Error::argument(
+                "epsilon",
+                format!("must be ≥ 0, got {epsilon}"),
+            ))
         }
     }
 
@@ -87,7 +99,10 @@ impl Rule {
         if gamma.is_finite() && gamma >= 0.0 {
             Ok(Rule::Gamma(gamma))
         } else {
-            Err(Error::argument("gamma", format!("must be ≥ 0, got {gamma}")))
+            Err(Error::argument(
+                "gamma",
+                format!("must be ≥ 0, got {gamma}"),
+            ))
         }
     }
 
@@ -142,7 +157,10 @@ impl Rule {
         let wrong = |n: usize| {
             Error::argument(
                 "rule",
-                format!("{text:?}: {name} takes {n} parameter(s), got {}", args.len()),
+                format!(
+                    "{text:?}: {name} takes {n} parameter(s), got {}",
+                    args.len()
+                ),
             )
         };
         match (name, args.as_slice()) {
@@ -178,9 +196,7 @@ impl Rule {
             Rule::Epsilon(e) => format!("epsilon({e})"),
             Rule::Gamma(g) => format!("gamma({g})"),
             Rule::AlphaBeta { alpha, beta } if alpha == 1.0 && beta == 0.0 => "zplus".into(),
-            Rule::AlphaBeta { alpha, beta } if alpha == 2.0 && beta == 1.0 => {
-                "alpha2beta1".into()
-            }
+            Rule::AlphaBeta { alpha, beta } if alpha == 2.0 && beta == 1.0 => "alpha2beta1".into(),
             Rule::AlphaBeta { alpha, beta } => format!("alphabeta({alpha},{beta})"),
             Rule::ZBox { low, high } => format!("zbox({low},{high})"),
             Rule::WSquare => "wsquare".into(),
@@ -294,7 +310,10 @@ pub const PRESETS: [(&str, &str); 5] = [
     ("epsilon", "LRP-ε on every layer"),
     ("zplus", "z⁺ on every layer"),
     ("alpha2beta1", "α2β1 on every layer"),
-    ("epsilon_plus", "z⁺ on convs, ε on dense layers (Zennit's EpsilonPlus)"),
+    (
+        "epsilon_plus",
+        "z⁺ on convs, ε on dense layers (Zennit's EpsilonPlus)",
+    ),
 ];
 
 impl Preset {
@@ -377,7 +396,8 @@ impl Rules {
         })
     }
 
-    /// One rule per weighted layer, by text (see [`Rule::parse`]).
+    /// One rule per weighted layer, by text (see [`Rule::parse`]). A bad rule is named by its
+    /// place, `composite[i]`, whichever of its parameters is wrong.
     pub fn custom(rules: &[String], model: &Model) -> Result<Self, Error> {
         let weighted = model.network.weighted().len();
         if rules.len() != weighted {
@@ -395,7 +415,17 @@ impl Rules {
                 .iter()
                 .enumerate()
                 .map(|(i, r)| {
-                    Rule::parse(r, bounds).map_err(|e| e.renamed("rule", &format!("composite[{i}]")))
+                    Rule::parse(r, bounds).map_err(|e| match e {
+                        Error::Argument { name, why } => Error::argument(
+                            format!("composite[{i}]"),
+                            if name == "rule" {
+                                why
+                            } else {
+                                format!("{r:?}: {name} {why}")
+                            },
+                        ),
+                        other => other,
+                    })
                 })
                 .collect::<Result<_, _>>()?,
             max_pool: PoolRule::Gradient,

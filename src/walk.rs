@@ -4,6 +4,7 @@
 //! linear step is a sum of terms, each a modified input times the transpose of the layer with
 //! modified parameters, around one normalisation (docs/METHODS.md, "The walk").
 
+use burn::nn::Linear;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::ops::{AvgPoolOptions, ConvOptions, ConvTransposeOptions, MaxPoolOptions};
@@ -138,7 +139,10 @@ pub fn walk(
         ));
     }
     if acts.len() != net.layers.len() + 1 {
-        return Err(Error::argument("acts", "the trace does not match the network"));
+        return Err(Error::argument(
+            "acts",
+            "the trace does not match the network",
+        ));
     }
     let mut rules = composite.layers.iter().rev();
     let mut signal = top;
@@ -185,9 +189,9 @@ pub fn walk(
             }
             Layer::Flatten(_) => signal.reshape(a.dims()),
             Layer::Conv(_) | Layer::Linear(_) => {
-                let rule = rules.next().ok_or_else(|| {
-                    Error::argument("composite", "fewer layer rules than layers")
-                })?;
+                let rule = rules
+                    .next()
+                    .ok_or_else(|| Error::argument("composite", "fewer layer rules than layers"))?;
                 let step = Weighted::new(i, layer, &a)?;
                 linear_step(&step, a, signal, rule)
             }
@@ -213,7 +217,8 @@ fn padding(
     stride: [usize; 2],
 ) -> Result<[usize; 2], Error> {
     let [_, _, h, w] = a.dims();
-    symmetric_padding(config, [h, w], kernel, stride).map_err(|why| Error::layer(index, "pool", why))
+    symmetric_padding(config, [h, w], kernel, stride)
+        .map_err(|why| Error::layer(index, "pool", why))
 }
 
 fn relu_step(a: Tensor<4>, g: Tensor<4>, rule: ReluRule) -> Tensor<4> {
@@ -314,10 +319,7 @@ enum Weighted<'a> {
         forward: ConvOptions<2>,
         transpose: ConvTransposeOptions<2>,
     },
-    Linear {
-        weight: Tensor<2>,
-        bias: Option<Tensor<1>>,
-    },
+    Linear(&'a Linear),
 }
 
 impl<'a> Weighted<'a> {
@@ -325,8 +327,9 @@ impl<'a> Weighted<'a> {
         match layer {
             Layer::Conv(conv) => {
                 let [_, _, h, w] = a.dims();
-                let padding = symmetric_padding(&conv.padding, [h, w], conv.kernel_size, conv.stride)
-                    .map_err(|why| Error::layer(index, "conv", why))?;
+                let padding =
+                    symmetric_padding(&conv.padding, [h, w], conv.kernel_size, conv.stride)
+                        .map_err(|why| Error::layer(index, "conv", why))?;
                 // The transpose must give back the input's size: the rows and columns the
                 // strides skipped at the end come back as output padding.
                 let mut padding_out = [0; 2];
@@ -348,10 +351,7 @@ impl<'a> Weighted<'a> {
                     ),
                 })
             }
-            Layer::Linear(linear) => Ok(Weighted::Linear {
-                weight: linear.weight.val(),
-                bias: linear.bias.as_ref().map(|b| b.val()),
-            }),
+            Layer::Linear(linear) => Ok(Weighted::Linear(linear)),
             other => Err(Error::layer(
                 index,
                 other.kind().name(),
@@ -363,15 +363,12 @@ impl<'a> Weighted<'a> {
     /// The layer without bias, with modified weights, applied to `x`.
     fn forward(&self, param: Param, x: Tensor<4>) -> Tensor<4> {
         match self {
-            Weighted::Conv { conv, forward, .. } => module::conv2d(
-                x,
-                modify(conv.weight.val(), param),
-                None,
-                forward.clone(),
-            ),
-            Weighted::Linear { weight, .. } => {
+            Weighted::Conv { conv, forward, .. } => {
+                module::conv2d(x, modify(conv.weight.val(), param), None, forward.clone())
+            }
+            Weighted::Linear(linear) => {
                 let [n, f, _, _] = x.dims();
-                let w = modify(weight.clone(), param);
+                let w = modify(linear.weight.val(), param);
                 let out = w.dims()[1];
                 x.reshape([n, f]).matmul(w).reshape([n, out, 1, 1])
             }
@@ -382,7 +379,7 @@ impl<'a> Weighted<'a> {
     fn bias(&self, param: Param, out: [usize; 4]) -> Option<Tensor<4>> {
         let bias = match self {
             Weighted::Conv { conv, .. } => conv.bias.as_ref().map(|b| b.val()),
-            Weighted::Linear { bias, .. } => bias.clone(),
+            Weighted::Linear(linear) => linear.bias.as_ref().map(|b| b.val()),
         }?;
         Some(modify(bias, param).reshape([1, out[1], 1, 1]).expand(out))
     }
@@ -398,9 +395,9 @@ impl<'a> Weighted<'a> {
                 None,
                 transpose.clone(),
             ),
-            Weighted::Linear { weight, .. } => {
+            Weighted::Linear(linear) => {
                 let [n, f, _, _] = s.dims();
-                let w = modify(weight.clone(), param);
+                let w = modify(linear.weight.val(), param);
                 let inputs = w.dims()[0];
                 s.reshape([n, f])
                     .matmul(w.transpose())
@@ -447,7 +444,9 @@ fn propagate(layer: &Weighted, a: Tensor<4>, r: Tensor<4>, p: &Propagation) -> T
     let s = r / stabilise(z, p.epsilon);
     let mut out: Option<Tensor<4>> = None;
     for (t, x) in p.terms.iter().zip(inputs) {
-        let c = x * layer.transpose(t.param, s.clone()).mul_scalar(t.coefficient);
+        let c = x * layer
+            .transpose(t.param, s.clone())
+            .mul_scalar(t.coefficient);
         out = Some(match out {
             Some(o) => o + c,
             None => c,

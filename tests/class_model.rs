@@ -1,4 +1,5 @@
-//! Class model visualisation (paper §2, METHODS.md §1) on the CPU backend.
+//! Class model visualisation (paper §2; docs/METHODS.md, "Class model visualisation") on the
+//! CPU backend.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -7,7 +8,7 @@ use common::*;
 use deep_inside::class_model::{
     Ascent, DEFAULT_STEPS, Objective, Options, Start, objective, start,
 };
-use deep_inside::data::{Dataset, softmax};
+use deep_inside::data::{Dataset, Shipped, softmax};
 
 const STARTS: [&str; 3] = ["noise", "mean", "dataset"];
 
@@ -22,19 +23,24 @@ fn options(start_name: &str, seed: u64) -> Options {
 /// (objective, p(c), image) after `n` more steps.
 fn run(ascent: &mut Ascent, o: &Options, class: usize, n: usize) -> (f32, f32, Vec<f32>) {
     let s = ascent.step(n);
+    let [_, c, h, w] = s.x.dims();
     let scores = values(s.scores);
     let x = values(s.x);
-    (objective(o, class, &scores, &x), softmax(&scores)[class], x)
+    (
+        objective(o, class, &scores, &x, [c, h, w]),
+        softmax(&scores)[class],
+        x,
+    )
 }
 
 #[test]
 fn the_objective_rises_for_every_class_and_start_and_defaults_reach_p_099() {
     let device = cpu();
-    let net = trained(&device);
+    let model = model(&device);
     for name in STARTS {
         for class in 0..10 {
             let o = options(name, 7);
-            let mut a = Ascent::new(&net, class as i64, o.clone(), &device).unwrap();
+            let mut a = Ascent::new(&model, class as i64, o.clone(), &device).unwrap();
             let (initial, _, _) = run(&mut a, &o, class, 0);
             let mut best = initial;
             for _ in 0..5 {
@@ -52,16 +58,43 @@ fn the_objective_rises_for_every_class_and_start_and_defaults_reach_p_099() {
     }
 }
 
+/// The objective rises on every shipped network (its own data set's starts): the ascent
+/// follows the gradient of the canonical network, batch norms merged.
+#[test]
+fn the_objective_rises_on_every_shipped_network() {
+    let device = cpu();
+    for shipped in Shipped::ALL {
+        let model = shipped.load(&device).unwrap();
+        for name in STARTS {
+            for class in [1, 6] {
+                let o = Options {
+                    start: start(name, shipped.dataset(), None, 3).unwrap(),
+                    seed: 3,
+                    ..Options::default()
+                };
+                let mut a = Ascent::new(&model, class as i64, o.clone(), &device).unwrap();
+                let (initial, _, _) = run(&mut a, &o, class, 0);
+                let (last, _, _) = run(&mut a, &o, class, 20);
+                assert!(
+                    last > initial,
+                    "{} {name} {class}: objective {initial} → {last}",
+                    shipped.name()
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn a_larger_lambda_gives_a_smaller_image() {
     let device = cpu();
-    let net = trained(&device);
+    let model = model(&device);
     let norm = |lambda: f32| {
         let o = Options {
             lambda,
             ..options("noise", 1)
         };
-        let mut a = Ascent::new(&net, 3, o.clone(), &device).unwrap();
+        let mut a = Ascent::new(&model, 3, o.clone(), &device).unwrap();
         let (_, _, x) = run(&mut a, &o, 3, 150);
         x.iter().map(|v| v * v).sum::<f32>().sqrt()
     };
@@ -75,7 +108,7 @@ fn a_larger_lambda_gives_a_smaller_image() {
 #[test]
 fn a_seed_gives_the_same_result_every_time() {
     let device = cpu();
-    let net = trained(&device);
+    let model = model(&device);
     let go = |seed| {
         let o = Options {
             jitter: 2,
@@ -84,7 +117,7 @@ fn a_seed_gives_the_same_result_every_time() {
             total_variation: 0.01,
             ..options("noise", seed)
         };
-        let mut a = Ascent::new(&net, 5, o.clone(), &device).unwrap();
+        let mut a = Ascent::new(&model, 5, o.clone(), &device).unwrap();
         run(&mut a, &o, 5, 30).2
     };
     assert_eq!(go(11), go(11));
@@ -94,7 +127,7 @@ fn a_seed_gives_the_same_result_every_time() {
 #[test]
 fn regularisers_and_the_log_prob_objective_work() {
     let device = cpu();
-    let net = trained(&device);
+    let model = model(&device);
     let o = Options {
         objective: Objective::LogProb,
         clip: true,
@@ -103,7 +136,7 @@ fn regularisers_and_the_log_prob_objective_work() {
         total_variation: 0.05,
         ..options("mean", 0)
     };
-    let mut a = Ascent::new(&net, 8, o.clone(), &device).unwrap();
+    let mut a = Ascent::new(&model, 8, o.clone(), &device).unwrap();
     let (initial, p0, _) = run(&mut a, &o, 8, 0);
     let (last, p, x) = run(&mut a, &o, 8, 100);
     assert!(last > initial);
@@ -117,8 +150,13 @@ fn regularisers_and_the_log_prob_objective_work() {
 #[test]
 fn bad_options_give_clear_errors() {
     let device = cpu();
-    let net = trained(&device);
-    let err = |o: Options, class: i64| Ascent::new(&net, class, o, &device).err().unwrap().0;
+    let model = model(&device);
+    let err = |o: Options, class: i64| {
+        Ascent::new(&model, class, o, &device)
+            .err()
+            .unwrap()
+            .to_string()
+    };
     assert!(err(Options::default(), 10).contains("class"));
     assert!(err(Options::default(), -1).contains("class"));
     assert!(
@@ -154,13 +192,13 @@ fn bad_options_give_clear_errors() {
     assert!(
         start("sky", Dataset::Mnist, None, 0)
             .unwrap_err()
-            .0
+            .to_string()
             .contains("start")
     );
     assert!(
         start("dataset", Dataset::Mnist, Some(1000), 0)
             .unwrap_err()
-            .0
+            .to_string()
             .contains("index")
     );
 }

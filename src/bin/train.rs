@@ -172,7 +172,10 @@ fn batch_tensor(images: Vec<f32>, n: usize, device: &Device) -> Tensor<4> {
 }
 
 fn correct(logits: Tensor<2>, labels: &[u8]) -> usize {
-    let values = logits.into_data().try_into_vec::<f32>().expect("f32 logits");
+    let values = logits
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("f32 logits");
     values
         .chunks_exact(CLASSES)
         .zip(labels)
@@ -258,9 +261,17 @@ fn plan(o: &Options, rng: &mut SplitMix) -> Result<Plan, String> {
             // The same split for both MNIST nets: the same seed, drawn first.
             let (heldout, train) = stratified(&all, rng);
             let (config, out, writes_data) = if o.model == Which::Mnist {
-                (architectures::small(&architectures::DIGITS), out("assets/mnist"), true)
+                (
+                    architectures::small(&architectures::DIGITS),
+                    out("assets/mnist"),
+                    true,
+                )
             } else {
-                (architectures::deep(&architectures::DIGITS), out("assets/mnist-deep"), false)
+                (
+                    architectures::deep(&architectures::DIGITS),
+                    out("assets/mnist-deep"),
+                    false,
+                )
             };
             Plan {
                 config,
@@ -328,7 +339,8 @@ fn run(o: Options) -> Result<(), String> {
         .map_err(fail)?
         .fork(&training)
         .train();
-    let mut optimiser = AdamConfig::new().init();
+    // ε = 1e-8, Kingma & Ba's value (burn's default is 1e-5).
+    let mut optimiser = AdamConfig::new().with_epsilon(1e-8).init();
     let batches = plan.train.len().div_ceil(o.batch);
     let started = Instant::now();
     for epoch in 0..epochs {
@@ -337,11 +349,9 @@ fn run(o: Options) -> Result<(), String> {
         let mut order: Vec<usize> = (0..plan.train.len()).collect();
         rng.shuffle(&mut order);
         let bar = ProgressBar::new(batches as u64).with_style(
-            ProgressStyle::with_template(
-                "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})",
-            )
-            .map_err(|e| e.to_string())?
-            .progress_chars("#>-"),
+            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+                .map_err(|e| e.to_string())?
+                .progress_chars("#>-"),
         );
         bar.set_prefix(format!("{:>2}/{epochs}", epoch + 1));
         let (mut seen, mut hits, mut loss_sum) = (0, 0, 0.0);

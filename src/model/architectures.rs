@@ -27,9 +27,9 @@ pub fn small(class_names: &[&str]) -> NetworkConfig {
     .with_class_names(class_names.iter().map(|s| s.to_string()).collect())
 }
 
-/// A deeper net that uses what [`small`] does not: "same" padding, stride 2, batch norm,
-/// average pooling, global average pooling, dropout and four convs. 28×28 → 14×14 (stride 2)
-/// → 7×7 (average pool) → 1×1 (global average pool) → FC 64→10.
+/// A deeper net that uses what [`small`] does not: padding, stride 2, batch norm, average
+/// pooling, dropout and four convs. 28×28 → 14×14 (stride 2) → 7×7 (average pool) → 4×4
+/// (stride 2) → FC 1024→10.
 pub fn deep(class_names: &[&str]) -> NetworkConfig {
     let conv = |inputs, outputs, stride| {
         Conv2dConfig::new([inputs, outputs], [3, 3])
@@ -44,14 +44,14 @@ pub fn deep(class_names: &[&str]) -> NetworkConfig {
         ]
     };
     let mut layers = Vec::new();
-    layers.extend(block(1, 16, 1));
-    layers.extend(block(16, 32, 2));
-    layers.extend(block(32, 32, 1));
-    layers.push(LayerConfig::AvgPool(AvgPool2dConfig::new([2, 2])));
+    layers.extend(block(1, 32, 1));
+    layers.extend(block(32, 32, 2));
     layers.extend(block(32, 64, 1));
-    layers.push(LayerConfig::GlobalAvgPool);
-    layers.push(LayerConfig::Dropout(DropoutConfig::new(0.2)));
-    layers.push(LayerConfig::Linear(LinearConfig::new(64, 10)));
+    layers.push(LayerConfig::AvgPool(AvgPool2dConfig::new([2, 2])));
+    layers.extend(block(64, 64, 2));
+    layers.push(LayerConfig::Flatten);
+    layers.push(LayerConfig::Dropout(DropoutConfig::new(0.3)));
+    layers.push(LayerConfig::Linear(LinearConfig::new(64 * 4 * 4, 10)));
     NetworkConfig::new([1, 28, 28], layers)
         .with_class_names(class_names.iter().map(|s| s.to_string()).collect())
 }

@@ -168,6 +168,26 @@ impl Window {
         }
         Ok((padded - span) / self.stride + 1)
     }
+
+    /// Refuses a max-pool window that sees padding only (it would give −∞): padding at most
+    /// half the kernel rules that out, except where a dilation steps over every input pixel.
+    /// `out` is the output size for input size `n`, at most `n + 1` once the padding is at most
+    /// half the kernel.
+    fn check_not_only_padding(self, n: usize, out: usize) -> Result<(), String> {
+        let (n, p, d) = (n as i128, self.padding as i128, self.dilation as i128);
+        for o in 0..out {
+            let start = o as i128 * self.stride as i128 - p;
+            // The first tap at or after pixel 0.
+            let first = if start >= 0 { 0 } else { (-start + d - 1) / d };
+            if first >= self.kernel as i128 || start + first * d >= n {
+                return Err(format!(
+                    "its window {o} sees padding only (dilation {} steps over every pixel)",
+                    self.dilation
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Symmetric padding `[height, width]`, or why the padding is not symmetric.
@@ -282,9 +302,7 @@ impl NetworkConfig {
                     Error::layer(
                         index,
                         &names[index],
-                        format!(
-                            "the activations would exceed {MAX_ACTIVATIONS} values per image"
-                        ),
+                        format!("the activations would exceed {MAX_ACTIVATIONS} values per image"),
                     )
                 })?;
             out.push(LayerInfo {
@@ -401,18 +419,31 @@ fn layer_shape(
             if pool.ceil_mode {
                 return Err("ceil mode is not supported".into());
             }
-            let padding =
-                symmetric_padding(&pool.padding, [h, w], pool.kernel_size, pool.strides)?;
+            let padding = symmetric_padding(&pool.padding, [h, w], pool.kernel_size, pool.strides)?;
             check_pool_padding(padding, pool.kernel_size)?;
-            let [oh, ow] = windows(shape, pool.kernel_size, pool.strides, padding, pool.dilation)?;
+            let [oh, ow] = windows(
+                shape,
+                pool.kernel_size,
+                pool.strides,
+                padding,
+                pool.dilation,
+            )?;
+            for (axis, (n, out)) in [(h, oh), (w, ow)].into_iter().enumerate() {
+                let window = Window {
+                    kernel: pool.kernel_size[axis],
+                    stride: pool.strides[axis],
+                    padding: padding[axis],
+                    dilation: pool.dilation[axis],
+                };
+                window.check_not_only_padding(n, out)?;
+            }
             Ok(([c, oh, ow], 0))
         }
         LayerConfig::AvgPool(pool) => {
             if pool.ceil_mode {
                 return Err("ceil mode is not supported".into());
             }
-            let padding =
-                symmetric_padding(&pool.padding, [h, w], pool.kernel_size, pool.strides)?;
+            let padding = symmetric_padding(&pool.padding, [h, w], pool.kernel_size, pool.strides)?;
             check_pool_padding(padding, pool.kernel_size)?;
             let [oh, ow] = windows(shape, pool.kernel_size, pool.strides, padding, [1, 1])?;
             Ok(([c, oh, ow], 0))
@@ -449,7 +480,7 @@ fn layer_shape(
     }
 }
 
-/// Pools pad at most half their kernel (so that no window is all padding).
+/// Pools pad at most half their kernel (so that no undilated window is all padding).
 fn check_pool_padding(padding: [usize; 2], kernel: [usize; 2]) -> Result<(), String> {
     if padding[0] * 2 > kernel[0] || padding[1] * 2 > kernel[1] {
         return Err(format!(

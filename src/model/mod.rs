@@ -36,16 +36,12 @@ impl NetworkConfig {
             .layers
             .iter()
             .map(|layer| match layer {
-                LayerConfig::Conv(c) => Layer::Conv(
-                    c.clone()
-                        .with_initializer(Initializer::Zeros)
-                        .init(device),
-                ),
-                LayerConfig::Linear(c) => Layer::Linear(
-                    c.clone()
-                        .with_initializer(Initializer::Zeros)
-                        .init(device),
-                ),
+                LayerConfig::Conv(c) => {
+                    Layer::Conv(c.clone().with_initializer(Initializer::Zeros).init(device))
+                }
+                LayerConfig::Linear(c) => {
+                    Layer::Linear(c.clone().with_initializer(Initializer::Zeros).init(device))
+                }
                 LayerConfig::MaxPool(c) => Layer::MaxPool(c.init()),
                 LayerConfig::AvgPool(c) => Layer::AvgPool(c.init()),
                 LayerConfig::GlobalAvgPool => {
@@ -149,7 +145,8 @@ impl Network {
             Layer::Conv(conv) => {
                 let [out, inputs, kh, kw] = conv.weight.dims();
                 let mut conv = conv.clone();
-                conv.weight = Param::from_data(draw(&[out, inputs, kh, kw], inputs * kh * kw), &device);
+                conv.weight =
+                    Param::from_data(draw(&[out, inputs, kh, kw], inputs * kh * kw), &device);
                 conv.bias = conv
                     .bias
                     .as_ref()

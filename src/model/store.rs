@@ -49,7 +49,10 @@ pub fn load(config: &NetworkConfig, bytes: &[u8], device: &Device) -> Result<Net
     if let Some((path, _)) = applied.missing.first() {
         return Err(Error::file(
             "weights",
-            format!("tensor {path} is missing ({} missing)", applied.missing.len()),
+            format!(
+                "tensor {path} is missing ({} missing)",
+                applied.missing.len()
+            ),
         ));
     }
     if let Some(path) = applied.unused.first() {
@@ -82,7 +85,11 @@ fn check_finite(network: &Network) -> Result<(), Error> {
             if self.0.is_some() {
                 return;
             }
-            let values = param.val().into_data().try_into_vec::<f32>().unwrap_or_default();
+            let values = param
+                .val()
+                .into_data()
+                .try_into_vec::<f32>()
+                .unwrap_or_default();
             if values.iter().any(|v| !v.is_finite()) {
                 self.0 = Some(self.1.join("."));
             }

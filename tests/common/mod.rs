@@ -1,10 +1,11 @@
 //! Helpers shared by the native integration tests.
 #![allow(dead_code)] // each test file uses a different subset
 
+use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 use deep_inside::backend;
 use deep_inside::data::{Digits, Shipped};
-use deep_inside::model::{Model, Network};
+use deep_inside::model::{Layer, Model, Network, NetworkConfig, store};
 
 pub fn cpu() -> Device {
     backend::cpu()
@@ -22,6 +23,64 @@ pub fn trained(device: &Device) -> Network {
 
 pub fn heldout() -> Digits {
     Digits::mnist_heldout().expect("embedded held-out digits load")
+}
+
+/// A shipped model's network as stored, before the canonical form (batch norm and dropout in
+/// place), in inference mode: what autodiff differentiates to check the walk and the merge.
+pub fn original(shipped: Shipped, device: &Device) -> Network {
+    let files = shipped.files().expect("embedded files");
+    let config = store::config_from_json(files.config).expect("embedded config");
+    store::load(&config, files.weights, device)
+        .expect("embedded weights load")
+        .valid()
+}
+
+/// Held-out images `picks` of a shipped model's data set as one batch, and their labels.
+pub fn pick(shipped: Shipped, picks: &[usize], device: &Device) -> (Tensor<4>, Vec<usize>) {
+    let digits = shipped
+        .dataset()
+        .heldout()
+        .expect("embedded held-out images load");
+    let pixels: Vec<f32> = picks.iter().flat_map(|&i| digits.image(i)).collect();
+    let labels = picks
+        .iter()
+        .map(|&i| usize::from(digits.labels[i]))
+        .collect();
+    (image(&pixels, device), labels)
+}
+
+/// `config` built with the given (weight, bias) of each conv and linear layer, from the input
+/// side: a conv's weight is `[out, in, kh, kw]`, a linear's `[in, out]`, both row-major.
+pub fn with_parameters(
+    config: &NetworkConfig,
+    parameters: &[(&[f32], &[f32])],
+    device: &Device,
+) -> Network {
+    let mut net = config.init(device).expect("a valid architecture");
+    let weighted = net.weighted();
+    assert_eq!(
+        weighted.len(),
+        parameters.len(),
+        "one (weight, bias) per layer"
+    );
+    for (i, (w, b)) in weighted.into_iter().zip(parameters) {
+        match &mut net.layers[i] {
+            Layer::Conv(conv) => {
+                conv.weight = param(w, conv.weight.dims().to_vec(), device);
+                conv.bias = Some(param(b, vec![b.len()], device));
+            }
+            Layer::Linear(linear) => {
+                linear.weight = param(w, linear.weight.dims().to_vec(), device);
+                linear.bias = Some(param(b, vec![b.len()], device));
+            }
+            _ => unreachable!("weighted() lists conv and linear layers"),
+        }
+    }
+    net
+}
+
+fn param<const D: usize>(v: &[f32], shape: Vec<usize>, device: &Device) -> Param<Tensor<D>> {
+    Param::from_data(TensorData::new(v.to_vec(), shape), device)
 }
 
 /// A batch of images for `net`.
