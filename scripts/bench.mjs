@@ -1,5 +1,6 @@
 // The benchmark command: `node scripts/bench.mjs [--runs N] [--write]` (after scripts/build.sh).
-// Opens www/bench.html in headless Chromium (WebGPU through SwiftShader, a software adapter, so
+// Opens www/bench.html in headless Chromium: every operation on both MNIST networks (the small
+// net and the deeper one) and both backends, in one run (WebGPU through SwiftShader, a software adapter, so
 // WebGPU figures here prove correctness, not speed), prints a table of medians and p90s, then
 // measures the page itself: bytes downloaded before the first prediction, and the time from
 // navigation to it. With --write, the tables replace the "measured" section of BENCHMARKS.md.
@@ -32,22 +33,32 @@ try {
     ['smoothGrad', 'SmoothGrad, 32 samples (one batch)'],
     ['integratedGradients', 'Integrated Gradients, 32 steps (one batch)'],
     ['faithfulness', 'deletion + insertion curves, 5 maps + random, k = 16 (20 runs)'],
-    ['sanity', 'sanity check: 5 methods × 5 stages (20 runs)']];
-  const lines = ['| operation | CPU median | CPU p90 | WebGPU median | WebGPU p90 |', '|---|---|---|---|---|'];
+    ['sanity', 'sanity check: 5 methods × every stage (20 runs)']];
+  // Both MNIST networks: the small one (`mnist`) and the deeper one (`mnist-deep`).
+  const NETS = ['mnist', 'mnist-deep'];
+  const net = (backend, name) => results[backend]?.[name];
+  const lines = ['| operation | network | CPU median | CPU p90 | WebGPU median | WebGPU p90 |', '|---|---|---|---|---|---|'];
   const f = (s) => (s ? s.toFixed(2) : '–');
   for (const [key, name] of ops) {
-    const c = results.cpu[key], g = results.webgpu?.[key];
-    lines.push(`| ${name} | ${f(c?.median)} | ${f(c?.p90)} | ${f(g?.median)} | ${f(g?.p90)} |`);
+    for (const n of NETS) {
+      const c = net('cpu', n)?.[key], g = net('webgpu', n)?.[key];
+      lines.push(`| ${name} | ${n} | ${f(c?.median)} | ${f(c?.p90)} | ${f(g?.median)} | ${f(g?.p90)} |`);
+    }
   }
-  lines.push(`| 200 class-model steps | ${f(results.cpu.classModel200)} | | ${f(results.webgpu?.classModel200)} | |`);
-  lines.push(`| start: import + init + create | ${f(results.cpu.startMs)} | | ${f(results.webgpu?.startMs)} | |`);
+  for (const n of NETS) {
+    lines.push(`| 200 class-model steps | ${n} | ${f(net('cpu', n)?.classModel200)} | | ${f(net('webgpu', n)?.classModel200)} | |`);
+  }
+  lines.push(`| start: import + init | | ${f(results.cpu.importMs)} | | ${f(results.webgpu?.importMs)} | |`);
+  for (const n of NETS) {
+    lines.push(`| create (weights loaded onto the device) | ${n} | ${f(net('cpu', n)?.createMs)} | | ${f(net('webgpu', n)?.createMs)} | |`);
+  }
   const table = lines.join('\n');
-  const lever = (name, key, than, thanName) => {
+  const lever = (name, key, than, thanName) => NETS.map((n) => {
     const cell = (r) => (r?.[key] && r?.[than] ? `${f(r[key].median)} vs ${f(r[than].median)} (${(r[key].median / r[than].median).toFixed(1)}×)` : '–');
-    return `| ${name} | ${thanName} | ${cell(results.cpu)} | ${cell(results.webgpu)} |`;
-  };
+    return `| ${name} | ${thanName} | ${n} | ${cell(net('cpu', n))} | ${cell(net('webgpu', n))} |`;
+  }).join('\n');
   const levers = [
-    '| lever: the slow way | the way we do it | CPU ms | WebGPU ms |', '|---|---|---|---|',
+    '| lever: the slow way | the way we do it | network | CPU ms | WebGPU ms |', '|---|---|---|---|---|',
     lever('3 maps by 3 calls (3 forward passes)', 'threeCalls', 'explain', '`explain`: 1 forward pass, 4 maps'),
     lever('32 gradients by 32 calls', 'serial32', 'smoothGrad', 'SmoothGrad: 32 images in 1 batch'),
     lever('a predict on a fresh instance (weights uploaded again)', 'create', 'predict', 'a predict, weights kept on the device'),

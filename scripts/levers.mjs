@@ -22,8 +22,9 @@ try {
   for (const v of variants) {
     const bytes = readFileSync(`pkg-levers/${v}/deep_inside_bg.wasm`);
     const page = await browser.newPage();
-    await page.goto(`${url}www/bench.html?runs=${runs}&webgpu=0&pkg=pkg-levers/${v}`);
-    const r = (await page.evaluate(() => window.results)).cpu;
+    await page.goto(`${url}www/bench.html?runs=${runs}&webgpu=0&nets=mnist&pkg=pkg-levers/${v}`);
+    const cpu = (await page.evaluate(() => window.results)).cpu;
+    const r = { ...cpu.mnist, startMs: cpu.importMs + cpu.mnist.createMs };
     await page.close();
     const line = `| ${v} | ${(bytes.length / 1e6).toFixed(2)} MB | ${(gzipSync(bytes, { level: 9 }).length / 1e6).toFixed(2)} MB | ` +
       `${f(r.predict)} | ${f(r.gradient)} | ${f(r.lrp)} | ${f(r.smoothGrad)} | ${f(r.classModelStep)} | ${f(r.fullPanel)} | ${r.startMs.toFixed(0)} |`;

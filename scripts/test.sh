@@ -31,12 +31,14 @@ mode=warm
 TIMES=scripts/test-times.tsv
 names=()
 seconds=()
+current=""      # the step under way, and when it began: the summary names it if it fails
+current_start=0
 
 duration() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
 
 recorded() {  # recorded <step>: its recorded seconds in this mode, or nothing
   awk -F'\t' -v s="$1" -v col="$([ "$mode" = cold ] && echo 2 || echo 3)" \
-    '$1 == s && $col ~ /^[0-9]+$/ { print $col }' "$TIMES" 2>/dev/null
+    '$1 == s && $col ~ /^[0-9]+$/ { print $col }' "$TIMES" 2>/dev/null || true
 }
 
 summary() {
@@ -45,6 +47,9 @@ summary() {
   for i in "${!names[@]}"; do
     printf '%-16s %8s\n' "${names[$i]}" "$(duration "${seconds[$i]}")"
   done
+  if [ "$rc" -ne 0 ] && [ -n "$current" ]; then
+    printf '%-16s %8s  (failed)\n' "$current" "$(duration $(($(date +%s) - current_start)))"
+  fi
   printf '%-16s %8s\n' total "$(duration "$total")"
   [ "$rc" -eq 0 ] || printf 'test.sh: FAILED (exit %s)\n' "$rc"
 }
@@ -55,7 +60,10 @@ step() {  # step <name> <command...>
   shift
   printf '\n== %s ==\n' "$name"
   start=$(date +%s)
+  current="$name"
+  current_start=$start
   "$@"
+  current=""
   took=$(($(date +%s) - start))
   names+=("$name")
   seconds+=("$took")

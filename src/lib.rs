@@ -22,6 +22,6 @@ pub mod sanity;
 pub mod walk;
 
 #[cfg(target_arch = "wasm32")]
-mod web_old_disabled {}
+pub mod web;
 
 pub use error::Error;

@@ -588,7 +588,7 @@ fn broken(
                 "kernel spans"
             }
             (LayerConfig::Linear(linear), Breakage::LinearInputs) => {
-                linear.d_input = if delta % 2 == 0 {
+                linear.d_input = if delta.is_multiple_of(2) {
                     c + delta
                 } else {
                     c - c.min(delta)

@@ -11,8 +11,16 @@ worker.onmessage = ({ data }) => {
   const p = pending.get(data.id);
   pending.delete(data.id);
   if (data.ok) p.resolve({ value: data.value, ms: data.ms, backend: data.backend });
-  else p.reject(new Error(data.error));
+  else p.reject(workerError(data));
 };
+/** A failed call as an Error with the wasm's `name` (ArgumentError, …) and `argument`. */
+function workerError({ error, name, argument }) {
+  const e = new Error(error);
+  if (name) e.name = name;
+  if (argument) e.argument = argument;
+  return e;
+}
+
 function ask(op, args = {}, transfer = []) {
   const id = nextId++;
   return new Promise((resolve, reject) => {
@@ -21,13 +29,19 @@ function ask(op, args = {}, transfer = []) {
   });
 }
 
-// --- the model: "mnist" (digits) or "fashion" (Fashion-MNIST clothes) -------------------
-const MODELS = { mnist: { noun: 'digits', one: 'digit' }, fashion: { noun: 'clothes', one: 'item' } };
-let model = new URLSearchParams(location.search).get('model') in MODELS
-  ? new URLSearchParams(location.search).get('model') : 'mnist';
-$('model-select').value = model;
+// --- the model: one of the wasm's `models()`; its panels are built from its catalogue -----
+// What one image of a data set is called.
+const NOUNS = { mnist: { noun: 'digits', one: 'digit' }, fashion: { noun: 'clothes', one: 'item' } };
+let models = [];   // the shipped models, {name, title, dataset, embedded, files}
+let model = new URLSearchParams(location.search).get('model') ?? 'mnist';
+// The current model's catalogue (worker op 'describe'): layers, input, class names, sanity
+// stages, LRP rules and presets. Null until the first one arrives.
+let about = null;
 let names = Array.from({ length: 10 }, (_, c) => String(c));   // the class names of `model`
 const nameOf = (c) => names[c] ?? String(c);
+const nouns = () => NOUNS[models.find((m) => m.name === model)?.dataset ?? 'mnist'] ?? { noun: 'images', one: 'image' };
+/** [height, width] of the model's input: the size of every input-sized map. */
+const side = () => (about ? about.input.slice(1) : [28, 28]);
 
 function showBackend(backend, reason) {
   $('backend-status').textContent = `${backend === 'webgpu' ? 'WebGPU' : 'CPU'} — ${reason}`;
@@ -123,8 +137,8 @@ async function loadGallery() {
     perClass.set(label, list);
   });
   galleryFirst = perClass.get(0)?.[0] ?? 0;
-  const one = MODELS[m].one;
-  for (let c = 0; c < 10; c++) {
+  const { one } = nouns();
+  for (let c = 0; c < names.length; c++) {
     // One class per frame, so that building the gallery never makes a long task.
     await new Promise(requestAnimationFrame);
     if (m !== model) return;
@@ -157,7 +171,7 @@ async function loadGallery() {
 
 function pick(i) {
   const pixels = Float32Array.from(heldout.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
-  useDigit(pixels, `held-out ${MODELS[model].one} #${i}, labelled ${nameOf(heldout.labels[i])}`);
+  useDigit(pixels, `held-out ${nouns().one} #${i}, labelled ${nameOf(heldout.labels[i])}`);
 }
 
 $('random').addEventListener('click', () => {
@@ -263,7 +277,7 @@ async function loop() {
 
 // The explained class: null follows the prediction; a button press pins one.
 let pinned = null;
-let current = null;   // the last 784-pixel input
+let current = null;   // the last input (the model's input size)
 let explained = false;  // the worker holds an analysis of an input with ink
 
 async function explain(pixels, settle) {
@@ -344,16 +358,26 @@ function paint(id, rgba, width, height) {
 }
 
 function showSeen(pixels) {
-  const img = new Uint8ClampedArray(784 * 4);
-  for (let i = 0; i < 784; i++) {
+  const [h, w] = side();
+  const img = new Uint8ClampedArray(h * w * 4);
+  for (let i = 0; i < h * w; i++) {
     const v = Math.round(255 * Math.min(1, Math.max(0, pixels[i])));
     img.set([v, v, v, 255], 4 * i);
   }
-  paint('seen', img, 28, 28);
+  paint('seen', img, w, h);
 }
 
+// One probability bar, class button, class-model option and class-model canvas per class,
+// made again when a model has another number of classes.
 const bars = [];
-for (let c = 0; c < 10; c++) {
+function buildClasses() {
+  if (bars.length === names.length) return;
+  bars.length = 0;
+  for (const id of ['probabilities', 'class-buttons', 'cm-class', 'cm-row']) $(id).replaceChildren();
+  for (let c = 0; c < names.length; c++) addClass(c);
+  $('cm-class').value = String(Math.min(8, names.length - 1));
+}
+function addClass(c) {
   const row = document.createElement('div');
   row.className = 'bar';
   const label = document.createElement('span');
@@ -390,11 +414,11 @@ for (let c = 0; c < 10; c++) {
   f.append(cv, cap);
   $('cm-row').append(f);
 }
-$('cm-class').value = '8';
 
 /** Every label that names a class, the gallery's words and the URL, for `model`. */
 function relabel() {
-  const { noun, one } = MODELS[model];
+  const { noun, one } = nouns();
+  buildClasses();
   document.body.dataset.model = model;
   bars.forEach(({ label }, c) => { label.textContent = nameOf(c); });
   [...$('class-buttons').children].forEach((b, c) => {
@@ -402,7 +426,7 @@ function relabel() {
     b.setAttribute('aria-label', `explain class ${nameOf(c)}`);
   });
   [...$('cm-class').options].forEach((o, c) => { o.textContent = nameOf(c); });
-  for (let c = 0; c < 10; c++) {
+  for (let c = 0; c < names.length; c++) {
     $(`cm-row-${c}`).setAttribute('aria-label', `class model of ${nameOf(c)}`);
     $(`cm-row-${c}-caption`).textContent = nameOf(c);
   }
@@ -431,8 +455,8 @@ function showPrediction(p, backend) {
 }
 
 function showSaliency(s, backend) {
-  for (const m of ['gradient', 'deconvnet', 'guided']) paint(`map-${m}`, s.methods[m].rgba, 28, 28);
-  paint('map-signed', s.signed, 28, 28);
+  for (const m of ['gradient', 'deconvnet', 'guided']) paint(`map-${m}`, s.methods[m].rgba, ...side().reverse());
+  paint('map-signed', s.signed, ...side().reverse());
   showLocalisation(s.localisation);
   $('saliency-meta').textContent = `${backend} · ${s.ms.toFixed(1)} ms (prediction and three maps)`;
 }
@@ -440,11 +464,12 @@ function showSaliency(s, backend) {
 function showLocalisation(l) {
   const c = $('map-box');
   const ctx = c.getContext('2d');
-  const small = new OffscreenCanvas(28, 28);
-  small.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(l.rgba), 28, 28), 0, 0);
+  const [h, w] = side();
+  const small = new OffscreenCanvas(w, h);
+  small.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(l.rgba), w, h), 0, 0);
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(small, 0, 0, c.width, c.height);
-  const k = c.width / 28;
+  const k = c.width / w;
   if (l.box) {
     ctx.strokeStyle = '#ff2d95';
     ctx.lineWidth = 3;
@@ -457,10 +482,17 @@ function showLocalisation(l) {
 }
 
 function showRelevance(r, backend) {
-  for (const l of r.layers) {
-    paint(`lrp-${l.name}`, l.rgba, l.width, l.height);
+  r.layers.forEach((l, i) => {
+    const c = $(`lrp-${l.name}`);
+    if (!c) return;
+    paint(c.id, l.rgba, l.width, l.height);
+    c.classList.toggle('wide', l.perUnit);
+    const shape = i === 0 ? 'pixels' : l.perUnit ? `${l.width} units` : `${l.width}×${l.height}`;
+    $(`lrp-${l.name}-shape`).textContent = `${l.name} in (${shape})`;
+    c.setAttribute('aria-label', i === 0 ? 'relevance at the pixels'
+      : `relevance entering ${l.name}${l.perUnit ? ', one bar per unit' : ''}`);
     $(`lrp-${l.name}-sum`).textContent = `ΣR/S_c = ${(l.total / r.score).toFixed(3)}`;
-  }
+  });
   $('lrp-meta').textContent = `S_c = ${r.score.toFixed(2)} · ${backend} · ${r.ms.toFixed(1)} ms`;
 }
 
@@ -476,15 +508,15 @@ function sc(after) {
 }
 
 function showGradientInput(g, backend) {
-  paint('map-gradient-input', g.rgba, 28, 28);
+  paint('map-gradient-input', g.rgba, ...side().reverse());
   $('gradient-input-meta').textContent = `Σ = ${fixed(g.total)}`;
 }
 
 function showAttributions(a, backend) {
   const { smoothGrad: s, integratedGradients: ig } = a;
   const o = a.options;
-  paint('map-smoothgrad', s.rgba, 28, 28);
-  paint('map-ig', ig.rgba, 28, 28);
+  paint('map-smoothgrad', s.rgba, ...side().reverse());
+  paint('map-ig', ig.rgba, ...side().reverse());
   $('smoothgrad-meta').textContent = `n ${o.smoothGrad.samples}, σ ${o.smoothGrad.sigma} · ${ms(s.ms)}`;
   $('ig-meta').textContent = `m ${o.integratedGradients.steps}, ${o.integratedGradients.baseline} · ${ms(ig.ms)}`;
   $('ig-completeness').replaceChildren(`Σ attribution = ${fixed(ig.total, 3)} vs `, ...sc('(x) − '), ...sc('(baseline)'),
@@ -519,7 +551,7 @@ for (const name of FAITH_METHODS) {
   $('faith-plots').append(f);
 }
 
-function plotCurves(canvas, curve, random, k) {
+function plotCurves(canvas, curve, random, k, pixels) {
   const ctx = canvas.getContext('2d');
   const { width: w, height: h } = canvas;
   const left = 16, right = 4, top = 4, bottom = 14;
@@ -542,7 +574,7 @@ function plotCurves(canvas, curve, random, k) {
   ctx.fillText('0', left, h - bottom + 2);
   ctx.textAlign = 'right';
   ctx.fillText('all pixels', w - right, h - bottom + 2);
-  const x = (i) => left + Math.min(1, (i * k) / 784) * (w - left - right);
+  const x = (i) => left + Math.min(1, (i * k) / pixels) * (w - left - right);
   const y = (p) => top + (1 - p) * (h - top - bottom);
   const line = (values, colour, dash, width) => {
     ctx.beginPath();
@@ -581,7 +613,7 @@ function showFaithfulness(f, backend) {
     if (c !== random) {
       const cv = $(`faith-${c.name}`);
       if (!cv) continue;
-      plotCurves(cv, c, random, f.k);
+      plotCurves(cv, c, random, f.k, f.pixels);
       $(`faith-${c.name}-auc`).replaceChildren(...aucText(c));
       cv.setAttribute('aria-label', `${METHOD_NAMES[c.name]}: deletion AUC ${c.deletionAuc.toFixed(3)}, insertion AUC ${c.insertionAuc.toFixed(3)}; random order: ${random.deletionAuc.toFixed(3)}, ${random.insertionAuc.toFixed(3)}`);
     }
@@ -606,57 +638,66 @@ function showFaithfulness(f, backend) {
 
 const SANITY_METHODS = ['gradient', 'gradientInput', 'deconvnet', 'guided', 'lrp'];
 const SANITY_NAMES = { ...METHOD_NAMES, lrp: 'LRP (recommended)' };
-const STAGE_NAMES = { trained: 'trained', fc2: 'FC2 random', fc1: '+ FC1', conv2: '+ conv2', conv1: '+ conv1' };
-{
+/** A sanity stage's column heading: "trained", then "fc2 random", "+ fc1", … */
+const stageName = (stage, i) => (i === 0 ? stage : i === 1 ? `${stage} random` : `+ ${stage}`);
+
+/** The sanity grid of the current model: one row per method, one column per stage. */
+function buildSanity() {
+  const stages = about.sanityStages;
   const table = $('sanity-grid');
+  table.replaceChildren();
   const head = document.createElement('tr');
   const corner = document.createElement('th');
   corner.scope = 'col';
   corner.textContent = 'method';
   head.append(corner);
-  for (const stage of Object.keys(STAGE_NAMES)) {
+  stages.forEach((stage, i) => {
     const th = document.createElement('th');
     th.scope = 'col';
-    th.textContent = STAGE_NAMES[stage];
+    th.textContent = stageName(stage, i);
     head.append(th);
-  }
+  });
   table.createTHead().append(head);
   const body = table.createTBody();
+  const [h, w] = side();
   for (const m of SANITY_METHODS) {
     const tr = document.createElement('tr');
     const th = document.createElement('th');
     th.scope = 'row';
     th.textContent = SANITY_NAMES[m];
     tr.append(th);
-    for (const stage of Object.keys(STAGE_NAMES)) {
+    stages.forEach((stage, i) => {
       const td = document.createElement('td');
       const cv = document.createElement('canvas');
       cv.id = `sanity-${m}-${stage}`;
       cv.className = 'map sanity-map';
-      cv.width = cv.height = 28;
+      cv.width = w;
+      cv.height = h;
       cv.setAttribute('role', 'img');
-      cv.setAttribute('aria-label', `${SANITY_NAMES[m]}, ${STAGE_NAMES[stage]}`);
+      cv.setAttribute('aria-label', `${SANITY_NAMES[m]}, ${stageName(stage, i)}`);
       const rho = document.createElement('output');
       rho.id = `sanity-${m}-${stage}-rho`;
       td.append(cv, rho);
       tr.append(td);
-    }
+    });
     body.append(tr);
   }
+  $('sanity-stages').textContent = stages.slice(1).join(', then ');
 }
 
 function showSanity(s, backend) {
+  const [h, w] = side();
   for (const m of s.methods) {
     s.stages.forEach((stage, i) => {
       const id = `sanity-${m.name}-${stage}`;
       if (!$(id)) return;
-      paint(id, m.rgba[i], 28, 28);
+      paint(id, m.rgba[i], w, h);
       const rho = m.spearman[i];
       $(`${id}-rho`).textContent = `ρ ${fixed(rho)}`;
-      $(id).setAttribute('aria-label', `${SANITY_NAMES[m.name] ?? m.name}, ${STAGE_NAMES[stage] ?? stage}: Spearman ρ ${fixed(rho)}`);
+      $(id).setAttribute('aria-label', `${SANITY_NAMES[m.name] ?? m.name}, ${stageName(stage, i)}: Spearman ρ ${fixed(rho)}`);
     });
   }
-  $('sanity-meta').textContent = `class ${nameOf(s.class)} · 5 methods × 5 networks · ${backend} · ${ms(s.ms)}`;
+  $('sanity-meta').textContent = `class ${nameOf(s.class)} · ${s.methods.length} methods × ${s.stages.length} networks · ${backend} · ${ms(s.ms)}`;
 }
 
 for (const id of ['sg-samples', 'sg-sigma']) {
@@ -668,31 +709,135 @@ for (const id of ['sg-samples', 'sg-sigma']) {
 for (const id of ['ig-steps', 'ig-baseline']) $(id).addEventListener('change', () => later(['attributions', 'faithfulness']));
 $('faith-k').addEventListener('change', () => later(['faithfulness']));
 
-// --- LRP controls ----------------------------------------------------------------------
-const RULES = ['zbox', 'zero', 'epsilon', 'gamma', 'zplus', 'alpha2beta1', 'wsquare', 'flat'];
-const LAYERS = ['conv1', 'conv2', 'fc1', 'fc2'];
-const DEFAULT_CUSTOM = ['zbox', 'gamma', 'epsilon', 'zero'];
-LAYERS.forEach((layer, i) => {
-  const label = document.createElement('label');
-  label.textContent = layer;
-  const sel = document.createElement('select');
-  sel.id = `rule-${layer}`;
-  label.htmlFor = sel.id;
-  for (const r of RULES) {
-    const o = document.createElement('option');
-    o.value = o.textContent = r;
-    sel.append(o);
-  }
-  sel.value = DEFAULT_CUSTOM[i];
-  sel.addEventListener('change', rerun);
-  $('custom-rules').append(label, sel);
-});
+// --- LRP controls and the layer table, from the model's catalogue --------------------------
+const weighted = () => about.layers.filter((l) => l.weighted);
+/** A rule text's name: "gamma(0.25)" → "gamma". */
+const ruleName = (text) => text.split('(')[0].trim();
+
+/** The rule of every weighted layer under the chosen composite. */
+function currentRules() {
+  const v = $('composite').value;
+  return v === 'custom' ? weighted().map((l) => $(`rule-${l.name}`).value) : about.presetRules[v];
+}
+
 function composite() {
   const v = $('composite').value;
-  return v === 'custom' ? LAYERS.map((l) => $(`rule-${l}`).value) : v;
+  return v === 'custom' ? currentRules() : v;
 }
+
+/** The composite picker: the presets, then "custom…". Built once: presets are the crate's. */
+function buildComposites() {
+  const select = $('composite');
+  if (select.options.length) return;
+  for (const p of about.presets) {
+    const o = document.createElement('option');
+    o.value = o.textContent = p.name;
+    o.title = p.description;
+    select.append(o);
+  }
+  const custom = document.createElement('option');
+  custom.value = 'custom';
+  custom.textContent = 'custom…';
+  select.append(custom);
+  select.value = 'recommended';
+  describeComposite();
+}
+
+function describeComposite() {
+  const v = $('composite').value;
+  $('composite-description').textContent = about.presets.find((p) => p.name === v)?.description ?? 'a rule per layer';
+}
+
+/** One rule picker per weighted layer, starting from the recommended composite. */
+function buildCustomRules() {
+  const box = $('custom-rules');
+  box.replaceChildren();
+  for (const layer of weighted()) {
+    const label = document.createElement('label');
+    label.textContent = layer.name;
+    const sel = document.createElement('select');
+    sel.id = `rule-${layer.name}`;
+    label.htmlFor = sel.id;
+    for (const r of about.rules) {
+      const o = document.createElement('option');
+      o.value = o.textContent = r.name;
+      o.title = r.description;
+      sel.append(o);
+    }
+    sel.value = ruleName(layer.rule);
+    sel.addEventListener('change', () => { showRules(); rerun(); });
+    box.append(label, sel);
+  }
+}
+
+/** The LRP panel's maps: one per weighted layer, the relevance entering it. */
+function buildRelevanceMaps() {
+  const [h, w] = side();
+  const figures = weighted().map((layer, i) => {
+    const f = document.createElement('figure');
+    const cv = document.createElement('canvas');
+    cv.id = `lrp-${layer.name}`;
+    cv.className = 'map';
+    cv.width = i === 0 ? w : 1;
+    cv.height = i === 0 ? h : 1;
+    cv.setAttribute('role', 'img');
+    cv.setAttribute('aria-label', i === 0 ? 'relevance at the pixels' : `relevance entering ${layer.name}`);
+    const cap = document.createElement('figcaption');
+    const shape = document.createElement('span');
+    shape.id = `lrp-${layer.name}-shape`;
+    shape.textContent = i === 0 ? `${layer.name} in (pixels)` : `${layer.name} in`;
+    const sum = document.createElement('output');
+    sum.id = `lrp-${layer.name}-sum`;
+    cap.append(shape, document.createElement('br'), sum);
+    f.append(cv, cap);
+    return f;
+  });
+  $('lrp-maps').replaceChildren(...figures);
+}
+
+const shapeText = (s) => s.join('×');
+const count = (n) => n.toLocaleString('en');
+
+/** The layer table: every layer of the model, with the current composite's rule. */
+function buildLayerTable() {
+  const rows = about.layers.map((l) => {
+    const tr = document.createElement('tr');
+    const cells = [l.name, l.kind.replaceAll('_', ' '), shapeText(l.output), l.parameters ? count(l.parameters) : '', ''];
+    cells.forEach((text, i) => {
+      const td = document.createElement(i === 0 ? 'th' : 'td');
+      if (i === 0) td.scope = 'row';
+      td.textContent = text;
+      tr.append(td);
+    });
+    tr.lastChild.className = 'rule';
+    if (l.weighted) tr.lastChild.id = `layer-rule-${l.name}`;
+    return tr;
+  });
+  $('layers').tBodies[0].replaceChildren(...rows);
+  const total = about.layers.reduce((n, l) => n + l.parameters, 0);
+  $('layers-meta').textContent = `input ${shapeText(about.input)} · ${about.layers.length} layers, ${weighted().length} with weights · ${count(total)} parameters`;
+  showRules();
+}
+
+/** The current composite's rules in the layer table. */
+function showRules() {
+  const rules = currentRules();
+  weighted().forEach((l, i) => { $(`layer-rule-${l.name}`).textContent = rules[i]; });
+}
+
+/** Every panel whose shape depends on the architecture, for the model in `about`. */
+function buildModel() {
+  buildComposites();
+  buildCustomRules();
+  buildRelevanceMaps();
+  buildLayerTable();
+  buildSanity();
+}
+
 $('composite').addEventListener('change', () => {
   $('custom-rules').hidden = $('composite').value !== 'custom';
+  describeComposite();
+  showRules();
   rerun();
 });
 $('pool').addEventListener('change', rerun);
@@ -762,7 +907,7 @@ $('cm-run').addEventListener('click', async () => {
     const s = await ascend(cls, classOptions(), Number($('cm-steps').value), (s) => {
       if (run !== ascentRun) return false;
       history.push(s);
-      paint('cm-image', s.rgba, 28, 28);
+      paint('cm-image', s.rgba, ...side().reverse());
       $('cm-range').textContent = `display: black = ${s.lo.toFixed(2)}, white = ${s.hi.toFixed(2)}`;
       $('cm-stepcount').textContent = String(s.steps);
       $('cm-score').textContent = s.score.toFixed(2);
@@ -784,13 +929,13 @@ $('cm-all').addEventListener('click', async () => {
   const run = ++ascentRun;
   const t0 = performance.now();
   try {
-    for (let c = 0; c < 10 && run === ascentRun; c++) {
+    for (let c = 0; c < names.length && run === ascentRun; c++) {
       const s = await ascend(c, classOptions(), Number($('cm-steps').value), () => run === ascentRun);
       if (run !== ascentRun) break;
-      paint(`cm-row-${c}`, s.rgba, 28, 28);
+      paint(`cm-row-${c}`, s.rgba, ...side().reverse());
       $(`cm-row-${c}-caption`).textContent = `${nameOf(c)}: p ${s.probability.toFixed(3)}`;
     }
-    if (run === ascentRun) $('cm-meta').textContent = `ten classes in ${(performance.now() - t0).toFixed(0)} ms`;
+    if (run === ascentRun) $('cm-meta').textContent = `${names.length} classes in ${(performance.now() - t0).toFixed(0)} ms`;
   } catch (e) {
     $('cm-meta').textContent = `error: ${e.message}`;
   }
@@ -799,8 +944,7 @@ $('cm-all').addEventListener('click', async () => {
 /** Clears the class model views: they belong to the model before a switch. */
 function clearClassModels() {
   ascentRun++;   // stops a running ascent
-  for (const id of ['cm-image', 'cm-curves', ...Array.from({ length: 10 }, (_, c) => `cm-row-${c}`)]) {
-    const c = $(id);
+  for (const c of document.querySelectorAll('#cm-image, #cm-curves, #cm-row canvas')) {
     c.getContext('2d').clearRect(0, 0, c.width, c.height);
   }
   delete $('cm-image').dataset.done;
@@ -812,9 +956,36 @@ function clearClassModels() {
 let legendsDrawn = false;
 
 // --- backend and model -----------------------------------------------------------------
+/** The model switch: the shipped models, by title. */
+function buildModelSelect() {
+  const select = $('model-select');
+  select.replaceChildren(...models.map((m) => {
+    const o = document.createElement('option');
+    o.value = m.name;
+    o.textContent = m.title;
+    return o;
+  }));
+  select.value = model;
+}
+
+/** The catalogue of model `m` becomes the page's; false when another model was chosen since. */
+async function describe(m) {
+  const { value } = await ask('describe', { model: m });
+  if (m !== model) return false;
+  about = value;
+  names = value.classNames;
+  buildModel();
+  return true;
+}
+
 async function start(backend) {
   $('backend-status').textContent = `starting ${backend}…`;
   try {
+    if (!models.length) {
+      ({ value: models } = await ask('models'));
+      if (!models.some((m) => m.name === model)) model = 'mnist';
+      buildModelSelect();
+    }
     await ask('init', { backend, model });
     if (!legendsDrawn) {
       const { value: l } = await ask('legend');
@@ -827,7 +998,7 @@ async function start(backend) {
       legendsDrawn = true;
     }
     if (!heldout) {
-      ({ value: names } = await ask('classNames', { model }));
+      if (!await describe(model)) return;
       relabel();
       await loadGallery();
     }
@@ -837,19 +1008,18 @@ async function start(backend) {
   }
 }
 
-// Another model: its class names, its gallery, and every panel again on its first held-out
-// image (a drawing stays: it is just an input).
+// Another model: its catalogue (the panels that follow the architecture), its class names,
+// its gallery, and every panel again on its first held-out image (a drawing stays: it is just
+// an input).
 async function switchModel(next) {
-  if (next === model || !(next in MODELS)) return;
+  if (next === model || !models.some((m) => m.name === next)) return;
   model = next;
   pinned = null;
   explained = false;
   todo.clear();
   clearClassModels();
   try {
-    const { value } = await ask('classNames', { model: next });
-    if (next !== model) return;
-    names = value;
+    if (!await describe(next)) return;
     relabel();
     await loadGallery();
     if (next !== model || !heldout) return;

@@ -1,5 +1,5 @@
-// Side by side with TF.js: the same network, the same weights (assets/mnist/weights.bin, read
-// here directly), built with TF.js on its 'wasm' and 'webgpu' backends, checked against ours on
+// Side by side with TF.js: the same network, the same weights (read through our API's
+// `weights()`), built with TF.js on its 'wasm' and 'webgpu' backends, checked against ours on
 // held-out digits, then timed next to our CPU and WebGPU builds. Benchmark only: the demo never
 // loads TF.js. Driven by scripts/bench-tfjs.mjs, which reads window.results (a promise).
 //
@@ -55,33 +55,26 @@ function magic(view, expected) {
   if (got !== expected) throw new Error(`bad magic ${JSON.stringify(got)}, expected ${expected}`);
 }
 
-// weights.bin: "DIW1", u32 count, then per tensor: u32 rank, rank × u32 dims, f32 values (all LE).
+// The trained weights, as our own API hands them out (`weights()`: conv [out, in, kh, kw], dense
+// [in, out]), checked against the architecture TF.js rebuilds below.
 const WEIGHT_NAMES = ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias',
   'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias'];
 const WEIGHT_SHAPES = [[16, 1, 5, 5], [16], [32, 16, 5, 5], [32], [512, 128], [128], [128, 10], [10]];
 
 async function loadWeights() {
-  const buf = await fetchBytes('../assets/mnist/weights.bin');
-  const view = new DataView(buf);
-  magic(view, 'DIW1');
-  const count = view.getUint32(4, true);
-  if (count !== WEIGHT_NAMES.length) throw new Error(`weights.bin holds ${count} tensors, not 8`);
-  let off = 8;
-  const weights = {};
-  for (let t = 0; t < count; t++) {
-    const rank = view.getUint32(off, true);
-    off += 4;
-    const shape = [];
-    for (let d = 0; d < rank; d++, off += 4) shape.push(view.getUint32(off, true));
-    if (shape.join() !== WEIGHT_SHAPES[t].join()) {
-      throw new Error(`${WEIGHT_NAMES[t]}: shape [${shape}], expected [${WEIGHT_SHAPES[t]}]`);
-    }
-    const n = shape.reduce((a, b) => a * b, 1);
-    const values = new Float32Array(n);
-    for (let i = 0; i < n; i++, off += 4) values[i] = view.getFloat32(off, true);
-    weights[WEIGHT_NAMES[t]] = { shape, values };
+  const m = await import('../pkg/cpu/deep_inside.js');
+  await m.default();
+  const list = await (await m.DeepInside.create('cpu')).weights();
+  if (list.map((w) => w.name).join() !== WEIGHT_NAMES.join()) {
+    throw new Error(`weights: ${list.map((w) => w.name)}, expected ${WEIGHT_NAMES}`);
   }
-  if (off !== buf.byteLength) throw new Error(`weights.bin: ${buf.byteLength - off} bytes left over`);
+  const weights = {};
+  list.forEach(({ name, shape, values }, t) => {
+    if (shape.join() !== WEIGHT_SHAPES[t].join()) {
+      throw new Error(`${name}: shape [${shape}], expected [${WEIGHT_SHAPES[t]}]`);
+    }
+    weights[name] = { shape, values };
+  });
   return weights;
 }
 

@@ -1,8 +1,12 @@
-// Times the wasm API on each backend, in this page's main thread (the page proper runs it in a
-// worker; the work is the same). Driven by scripts/bench.mjs, which reads window.results.
+// Times the wasm API on each backend and each MNIST network (the small one and the deeper
+// one), in this page's main thread (the page proper runs it in a worker; the work is the same).
+// Driven by scripts/bench.mjs, which reads window.results: {cpu, webgpu}, each
+// {importMs, reason, error?, mnist: {...}, 'mnist-deep': {...}}.
 const params = new URLSearchParams(location.search);
 const RUNS = Number(params.get('runs') ?? 100);
 const WARMUP = 5;
+// ?nets=mnist times one network only (scripts/levers.mjs).
+const NETS = (params.get('nets') ?? 'mnist,mnist-deep').split(',');
 
 function stats(times) {
   const s = [...times].sort((a, b) => a - b);
@@ -21,16 +25,39 @@ async function time(fn, runs = RUNS) {
   return stats(times);
 }
 
+/** Hands a model the wasm does not embed its files (assets/<model>/), as the page's worker does. */
+async function provide(m, model) {
+  const entry = m.models().find((e) => e.name === model);
+  if (entry.embedded) return;
+  const files = {};
+  for (const [key, file] of Object.entries(entry.files)) {
+    const response = await fetch(new URL(`../assets/${model}/${file}`, import.meta.url));
+    files[key] = new Uint8Array(await response.arrayBuffer());
+  }
+  m.loadModel(model, files);
+}
+
 async function bench(build, backend) {
   const t0 = performance.now();
   // ?pkg=pkg-levers/<variant> times another build of the same sources (scripts/levers.sh).
   const m = await import(`../${params.get('pkg') ?? `pkg/${build}`}/deep_inside.js`);
   await m.default();
-  const api = await m.DeepInside.create(backend);
+  const out = { importMs: performance.now() - t0 };
+  for (const model of NETS) {
+    await provide(m, model);
+    out[model] = await benchNet(m, backend, model);
+    out.reason ??= out[model].reason;
+  }
+  return out;
+}
+
+async function benchNet(m, backend, model) {
+  const t0 = performance.now();
+  const api = await m.DeepInside.create(backend, model);
   const ready = performance.now() - t0;
-  const digits = m.heldoutDigits();
+  const digits = m.heldoutDigits(model);
   const x = Float32Array.from(digits.pixels.subarray(0, 784), (v) => v / 255);
-  const out = { backend: api.backend, reason: api.reason, startMs: ready };
+  const out = { backend: api.backend, reason: api.reason, createMs: ready, layers: api.layers.length };
   out.predict = await time(() => api.predict(x));
   for (const method of ['gradient', 'deconvnet', 'guided']) {
     out[method] = await time(() => api.saliency(x, 7, method));
@@ -69,7 +96,7 @@ async function bench(build, backend) {
   const noisy = Array.from({ length: 32 }, (_, k) => x.map((v, i) => v + 0.15 * Math.sin(17 * i + k)));
   out.serial32 = await time(async () => { for (const n of noisy) await api.saliency(n, 7, 'gradient'); }, FEW);
   out.create = await time(async () => {
-    const fresh = await m.DeepInside.create(backend);
+    const fresh = await m.DeepInside.create(backend, model);
     await fresh.predict(x);
     fresh.free();
   }, FEW);

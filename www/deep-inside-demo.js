@@ -5,16 +5,17 @@
 //
 // method:  "saliency" (default) | "lrp" | "class-model" | "predict"
 // digit:   0..9, the class of the held-out digit shown first (default 8)
-// model:   "mnist" (digits, default) | "fashion" (Fashion-MNIST clothes; `digit` is then the
-//          class index of the first item shown)
+// model:   a shipped model (the wasm's `models()`): "mnist" (digits, default), "mnist-deep"
+//          (a deeper net on the same digits) or "fashion" (Fashion-MNIST clothes; `digit` is
+//          then the class index of the first item shown)
 // backend: "auto" (default) | "cpu" | "webgpu". One worker serves every element of the page,
 //          so this is page-wide: the first element to connect starts the worker with its value,
 //          and changing the attribute later switches the worker for all elements.
 //
 // Works under `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`:
 // no inline styles (the shadow root links deep-inside-demo.css), no innerHTML. Needs worker.js
-// beside this file and ../pkg/cpu/ (and ../pkg/webgpu/ for WebGPU, ../assets/fashion/ for
-// model="fashion") served with it.
+// beside this file and ../pkg/cpu/ (and ../pkg/webgpu/ for WebGPU, ../assets/<model>/ for the
+// models the wasm does not embed) served with it.
 //
 // For tests and embedders: `data-updates` counts repaints, `data-ready="1"` follows the first,
 // `data-backend` names the backend of the last result, `data-steps` the class model's steps.
@@ -24,7 +25,7 @@ const CSS_URL = new URL('./deep-inside-demo.css', import.meta.url);
 
 const METHODS = ['saliency', 'lrp', 'class-model', 'predict'];
 const BACKENDS = ['auto', 'cpu', 'webgpu'];
-const MODELS = { mnist: 'digit', fashion: 'item' };   // model → what one image is called
+const NOUNS = { mnist: 'digit', fashion: 'item' };   // data set → what one image is called
 const CLASS_MODEL_STEPS = 150;
 const CLASS_MODEL_CHUNK = 10;
 const PAD = 280;          // the pad's backing store; 140 CSS pixels, so sharp on 2× screens
@@ -35,6 +36,14 @@ const INK_WIDTH = 22;     // in backing-store pixels, as on the full page
 // them in the order they were sent.
 
 let shared = null;
+
+/** A failed call as an Error with the wasm's `name` (ArgumentError, …) and `argument`. */
+function workerError({ error, name, argument }) {
+  const e = new Error(error);
+  if (name) e.name = name;
+  if (argument) e.argument = argument;
+  return e;
+}
 
 function connection(backend) {
   if (shared) return shared;
@@ -65,7 +74,7 @@ function connection(backend) {
       if (!p) return;
       pending.delete(data.id);
       if (data.ok) p.resolve({ value: data.value, ms: data.ms, backend: data.backend });
-      else p.reject(new Error(data.error));
+      else p.reject(workerError(data));
     };
     worker.onerror = (e) => {
       e.preventDefault?.();
@@ -99,8 +108,9 @@ function connection(backend) {
     };
   };
   shared.heldout = once('heldout');   // 1000 images per model: fetched once for the whole page
-  shared.names = once('classNames');
+  shared.describe = once('describe');   // the model's catalogue: class names, layers, …
   shared.legend = once('legend');
+  shared.models = once('models');
   return shared;
 }
 
@@ -185,6 +195,8 @@ class DeepInsideDemo extends HTMLElement {
   #heldout = null;
   #names = null;         // the class names of the model of #heldout
   #model = 'mnist';      // the model of #heldout and #names
+  #dataset = 'mnist';    // its data set
+  #size = [28, 28];      // [width, height] of its input: the size of its maps
   #dirty = false;        // the input or the method changed: compute again
   #busy = false;
   #seed = 0;             // class model: "run again" takes a new seed
@@ -206,8 +218,7 @@ class DeepInsideDemo extends HTMLElement {
   }
 
   get model() {
-    const m = this.getAttribute('model');
-    return m in MODELS ? m : 'mnist';
+    return this.getAttribute('model') ?? 'mnist';
   }
 
   get backend() {
@@ -330,21 +341,11 @@ class DeepInsideDemo extends HTMLElement {
       panel.append(caption, maps, p.legend.figure);
     } else if (method === 'lrp') {
       setText(what, 'The class score S_c redistributed layer by layer: the relevance entering each layer (red: for the class, blue: against).');
-      const maps = el('div', { class: 'maps' });
+      // One map per conv and dense layer of the model, made with its first result.
+      p.layerMaps = el('div', { class: 'maps' });
       p.layers = {};
-      for (const [name, w, h, label, cls] of [
-        ['conv1', 28, 28, 'conv1 in (pixels)', 'map'],
-        ['conv2', 12, 12, 'conv2 in (12×12)', 'map'],
-        ['fc1', 4, 4, 'fc1 in (4×4)', 'map'],
-        ['fc2', 128, 1, 'fc2 in (128 units)', 'map wide'],
-      ]) {
-        const c = canvas(w, h, cls, `relevance entering ${label}`);
-        const sum = el('span', { class: 'sum' });
-        maps.append(el('figure', {}, c, el('figcaption', {}, el('span', { text: label }), sum)));
-        p.layers[name] = { canvas: c, sum };
-      }
       p.legend = legend('diverging', ['−limit', '0', '+limit']);
-      panel.append(caption, maps, p.legend.figure);
+      panel.append(caption, p.layerMaps, p.legend.figure);
     } else if (method === 'class-model') {
       setText(what, 'Gradient ascent on the input from noise, x ← x + α∂(S_c − λ‖x‖²)/∂x: the image the network scores highest for a class.');
       p.image = canvas(28, 28, 'map', 'class model image');
@@ -358,7 +359,7 @@ class DeepInsideDemo extends HTMLElement {
       setText(what, 'p(c|x): the softmax of the class scores S_c(x).');
       const bars = el('div', { class: 'bars', role: 'img', 'aria-label': 'class probabilities' });
       p.bars = [];
-      for (let c = 0; c < 10; c++) {
+      for (let c = 0; c < (this.#names?.length ?? 10); c++) {
         const fill = el('span', { class: 'fill' });
         const value = el('span', { class: 'value', text: '–' });
         const label = el('span', { class: 'label', text: this.#name(c) });
@@ -419,15 +420,20 @@ class DeepInsideDemo extends HTMLElement {
     return this.#names?.[c] ?? String(c);
   }
 
+  // What one image of the model's data set is called.
+  #one() {
+    return NOUNS[this.#dataset] ?? 'image';
+  }
+
   #nameNext() {
-    const one = MODELS[this.#model];
+    const one = this.#one();
     this.#ui.next.textContent = `next ${one}`;
     this.#ui.next.setAttribute('aria-label', `next ${one}: show another held-out ${one}`);
   }
 
   #describePad() {
     const { pad, seen } = this.#ui;
-    const one = MODELS[this.#model];
+    const one = this.#one();
     let what;
     if (this.#strokes.length) what = 'your drawing';
     else if (this.#background) what = `held-out ${one} #${this.#index}, labelled ${this.#name(this.#heldout.labels[this.#index])}`;
@@ -466,13 +472,19 @@ class DeepInsideDemo extends HTMLElement {
 
   // The held-out images and class names of the `model` attribute, then its first image.
   async #loadModel() {
-    const model = this.model;
-    const [heldout, names] = await Promise.all([this.#conn.heldout(model), this.#conn.names(model)]);
-    if (model !== this.model) return;   // changed again meanwhile
+    const asked = this.model;
+    const entry = (await this.#conn.models()).find((m) => m.name === asked);
+    const model = entry ? asked : 'mnist';   // an unknown name: the default model
+    const [heldout, about] = await Promise.all([this.#conn.heldout(model), this.#conn.describe(model)]);
+    if (asked !== this.model) return;   // changed again meanwhile
+    const recount = about.classNames.length !== this.#names?.length;
     this.#model = model;
+    this.#dataset = entry?.dataset ?? 'mnist';
     this.#heldout = heldout;
-    this.#names = names;
+    this.#names = about.classNames;
+    this.#size = [about.input[2], about.input[1]];
     this.#nameNext();
+    if (recount && this.#panel?.bars) this.#buildPanel();
     this.#panel?.bars?.forEach((b, c) => { b.label.textContent = this.#name(c); });
     this.#useHeldout(this.#firstOf(this.digit));
   }
@@ -541,16 +553,29 @@ class DeepInsideDemo extends HTMLElement {
 
   #showSaliency(p, s, cls, backend) {
     for (const [m, { canvas: c, max }] of Object.entries(p.maps)) {
-      paint(c, s.methods[m].rgba, 28, 28);
+      paint(c, s.methods[m].rgba, ...this.#size);
       max.textContent = `max ${num(s.methods[m].max)}`;
     }
     p.meta.textContent = `Class ${this.#name(cls)} · ${backendName(backend)} · ${ms(s.ms)}`;
   }
 
+  // One figure per weighted layer of the model shown: made again when the layers change.
+  #relevanceMaps(p, layers) {
+    if (layers.map((l) => l.name).join() === Object.keys(p.layers).join()) return;
+    p.layers = {};
+    p.layerMaps.replaceChildren(...layers.map((l, i) => {
+      const label = `${l.name} in (${i === 0 ? 'pixels' : l.perUnit ? `${l.width} units` : `${l.width}×${l.height}`})`;
+      const c = canvas(l.width, l.height, l.perUnit ? 'map wide' : 'map', `relevance entering ${label}`);
+      const sum = el('span', { class: 'sum' });
+      p.layers[l.name] = { canvas: c, sum };
+      return el('figure', {}, c, el('figcaption', {}, el('span', { text: label }), sum));
+    }));
+  }
+
   #showRelevance(p, r, cls, backend) {
+    this.#relevanceMaps(p, r.layers);
     for (const l of r.layers) {
       const view = p.layers[l.name];
-      if (!view) continue;
       paint(view.canvas, l.rgba, l.width, l.height);
       setText(view.sum, `ΣR/S_c = ${(l.total / r.score).toFixed(3)}`);
       view.canvas.setAttribute('aria-label', `relevance entering ${l.name}; colour limit ±${num(l.limit ?? 1)}`);
@@ -596,7 +621,7 @@ class DeepInsideDemo extends HTMLElement {
         const { value: s, ms: t, backend } = await this.#conn.ask('classModelStep', { n: Math.min(CLASS_MODEL_CHUNK, CLASS_MODEL_STEPS - done) });
         spent += t;
         if (p !== this.#panel) return;
-        paint(p.image, s.rgba, 28, 28);
+        paint(p.image, s.rgba, ...this.#size);
         p.image.setAttribute('aria-label', `class model image of ${this.#name(cls)} after ${s.steps} steps`);
         p.range.textContent = `display: black = ${s.lo.toFixed(2)}, white = ${s.hi.toFixed(2)}`;
         setText(p.progress, `class ${this.#name(cls)} · step ${s.steps} of ${CLASS_MODEL_STEPS} · p(${this.#name(cls)}) = ${s.probability.toFixed(4)} · S_c = ${s.score.toFixed(2)}`);

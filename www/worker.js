@@ -2,8 +2,8 @@
 // Protocol: {id, op, args} in; {id, ok, value | error} out, plus {event: 'backend', ...}.
 // The CPU build loads first; the WebGPU build is loaded only when asked for and the browser
 // has navigator.gpu. A failing WebGPU instance is dropped for the CPU one, and the page is told.
-// There is one DeepInside instance per backend and model ("mnist" | "fashion"), made when first
-// needed and kept; every operation names its model (default "mnist").
+// There is one DeepInside instance per backend and model (a name from the wasm's `models()`),
+// made when first needed and kept; every operation names its model (default "mnist").
 
 const builds = {};   // 'cpu' | 'webgpu' → the imported wasm-bindgen module, initialised
 let backend = null;  // the backend in use: 'cpu' | 'webgpu'
@@ -22,42 +22,52 @@ async function load(build) {
 
 // Stateless helpers work the same in either build.
 const anyBuild = () => builds.cpu ?? builds.webgpu;
+const loaded = () => load(builds.webgpu && !builds.cpu ? 'webgpu' : 'cpu');
 
-// Only MNIST is embedded in the wasm: Fashion-MNIST's files are fetched the first time a
-// Fashion instance or its held-out images are asked for, and handed to each build once.
-let fashionFiles = null;   // Promise<{weights, heldout, mean}>
-const fashionIn = new Set();   // builds that have them
+/** The shipped models, `{name, title, dataset, embedded, files}` (the wasm's catalogue). */
+let catalogue = null;
+async function models() {
+  catalogue ??= (await loaded()).models();
+  return catalogue;
+}
 
-function fetchFashion() {
-  fashionFiles ??= Promise.all(['weights', 'heldout', 'mean'].map(async (name) => {
-    const url = new URL(`../assets/fashion/${name}.bin`, import.meta.url);
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`could not fetch the Fashion-MNIST ${name} file (HTTP ${response.status})`);
-    return new Uint8Array(await response.arrayBuffer());
-  })).then(([weights, heldout, mean]) => ({ weights, heldout, mean }));
-  fashionFiles.catch(() => { fashionFiles = null; });   // a later request tries again
-  return fashionFiles;
+// Only the small MNIST net is embedded in the wasm: another model's files (`files` of its
+// catalogue entry, in assets/<model>/) are fetched the first time an instance or its held-out
+// images are asked for, and handed to each build once.
+const fetched = new Map();   // model → Promise<{key: Uint8Array}>
+const handed = new Set();    // `${build}/${model}` that have them
+
+function fetchFiles(entry) {
+  if (!fetched.has(entry.name)) {
+    const files = Promise.all(Object.entries(entry.files).map(async ([key, file]) => {
+      const url = new URL(`../assets/${entry.name}/${file}`, import.meta.url);
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`could not fetch ${entry.title}'s ${file} (HTTP ${response.status})`);
+      return [key, new Uint8Array(await response.arrayBuffer())];
+    })).then(Object.fromEntries);
+    fetched.set(entry.name, files);
+    files.catch(() => fetched.delete(entry.name));   // a later request tries again
+  }
+  return fetched.get(entry.name);
 }
 
 /** Build `b`, with `model`'s files in it. */
 async function ready(b, model) {
   const w = await load(b);
-  if (model === 'fashion' && !fashionIn.has(b)) {
-    const files = await fetchFashion();
-    if (!fashionIn.has(b)) {
-      w.loadModel('fashion', files);
-      fashionIn.add(b);
+  const entry = (await models()).find((m) => m.name === model);
+  if (!entry) throw new Error(`unknown model ${JSON.stringify(model)}`);
+  const key = `${b}/${model}`;
+  if (!entry.embedded && !handed.has(key)) {
+    const files = await fetchFiles(entry);
+    if (!handed.has(key)) {
+      w.loadModel(model, files);
+      handed.add(key);
     }
   }
   return w;
 }
 
-const MODELS = ['mnist', 'fashion'];
-function modelOf(args) {
-  const m = args?.model ?? 'mnist';
-  if (!MODELS.includes(m)) throw new Error(`unknown model ${JSON.stringify(m)}`);
-  return m;
-}
+const modelOf = (args) => args?.model ?? 'mnist';
 
 /** The instance of `model` on backend `b`, made on first use. */
 function instance(b, model) {
@@ -131,6 +141,24 @@ async function tryWebGpu(mode, model) {
   }
 }
 
+/** What the page builds its panels from: the model's catalogue, asked of its instance. */
+async function describe(model) {
+  const api = await apiFor(model);
+  const w = anyBuild();
+  const presets = w.presets();
+  return {
+    model,
+    models: await models(),
+    rules: w.rules(),
+    presets,
+    presetRules: Object.fromEntries(presets.map((p) => [p.name, api.presetRules(p.name)])),
+    layers: api.layers,
+    input: api.input,
+    classNames: api.classNames,
+    sanityStages: api.sanityStages,
+  };
+}
+
 // What the last analysis computed, so that the threshold slider only re-runs the localisation
 // and the slower panels (attributions, faithfulness, sanity) work on the same input and class.
 let last = null;
@@ -151,7 +179,8 @@ function gray(image) {
 
 function localisation(quantile) {
   const w = anyBuild();
-  const l = w.localise(last.magnitude, quantile);
+  const [, h, wd] = last.input;
+  const l = w.localise(last.magnitude, quantile, wd, h);
   return { box: l.box, threshold: l.threshold, rgba: w.overlayRgba(last.pixels, Float32Array.from(l.component, (c, i) => c ? last.magnitude[i] : 0)) };
 }
 
@@ -178,19 +207,20 @@ async function analyse({ model, pixels, class: cls, composite, pool, quantile })
   const r = await api.relevance(pixels, e.class, composite, pool);
   const lrpMs = performance.now() - t0;
   const layers = r.layers.map((l) => {
-    // A 1×1 input (FC2's) is shown per channel instead: one bar per unit.
+    // A 1×1 input (a dense layer's after a global pool or another dense layer) is shown per
+    // channel instead: one bar per unit.
     const perUnit = l.width * l.height === 1;
-    const values = perUnit ? l.channels : l.map;
+    const values = perUnit ? l.perChannel : l.map;
     const limit = maxAbs(values);
-    return { name: l.name, width: perUnit ? values.length : l.width, height: perUnit ? 1 : l.height,
+    return { name: l.name, kind: l.kind, perUnit, width: perUnit ? values.length : l.width, height: perUnit ? 1 : l.height,
              total: l.total, limit: limit || 1, rgba: w.mapToRgba(values, 'diverging', limit || 1) };
   });
   // The same input and class again (another LRP composite, say): the slower results stand.
   const same = last && last.model === model && last.class === e.class
     && last.pixels.length === pixels.length && last.pixels.every((v, i) => v === pixels[i]);
   last = {
-    model, pixels, magnitude, class: e.class, explanation: e,
-    lrp: r.layers.find((l) => l.name === 'conv1').map,
+    model, pixels, magnitude, class: e.class, explanation: e, input: api.input,
+    lrp: r.layers[0].map,
     attributions: same ? last.attributions : null, sanity: same ? last.sanity : null,
   };
   return {
@@ -252,7 +282,8 @@ async function faithfulness({ k, smoothGrad, integratedGradients }) {
   const api = await apiFor(l.model);
   const t0 = performance.now();
   const f = await api.faithfulness(l.pixels, l.class, maps, { k });
-  return { model: l.model, class: l.class, k: f.k, curves: f.curves, ms: performance.now() - t0 };
+  const [, h, w] = l.input;
+  return { model: l.model, class: l.class, k: f.k, pixels: h * w, curves: f.curves, ms: performance.now() - t0 };
 }
 
 // The model-randomisation sanity check of the last input: every map as RGBA, with Spearman ρ.
@@ -286,8 +317,9 @@ async function run(op, args) {
     case 'sanity': return sanity();
     case 'localise': return last ? localisation(args.quantile) : null;
     case 'toMnist': return anyBuild().toMnist(args.gray, args.width, args.height);
+    case 'models': return models();
+    case 'describe': return describe(modelOf(args));
     case 'heldout': return (await ready(builds.webgpu && !builds.cpu ? 'webgpu' : 'cpu', modelOf(args))).heldoutDigits(modelOf(args));
-    case 'classNames': return anyBuild().classNames(modelOf(args));
     case 'picture': return picture(args.file);
     case 'legend': return { sequential: anyBuild().mapToRgba(ramp(0, 1), 'sequential', 1), diverging: anyBuild().mapToRgba(ramp(-1, 1), 'diverging', 1) };
     case 'classModelStart': ascent = (await apiFor(modelOf(args))).classModel(args.class, args.options); return null;
@@ -329,7 +361,7 @@ async function call(op, args) {
   try {
     return await run(op, args);
   } catch (e) {
-    const trapped = e instanceof WebAssembly.RuntimeError || /device|lost|backend/i.test(e.message);
+    const trapped = e instanceof WebAssembly.RuntimeError || e?.name === 'BackendError' || /device|lost/i.test(e.message);
     if (backend === 'webgpu' && trapped) {
       dropGpu();
       await useCpu(args?.model ?? last?.model ?? 'mnist', `WebGPU failed (${e.message}); switched to the CPU`);
@@ -353,7 +385,7 @@ onmessage = ({ data: { id, op, args } }) => {
         tryWebGpu('auto', modelOf(args));   // not queued: the CPU keeps answering while WebGPU comes up
       }
     } catch (e) {
-      postMessage({ id, ok: false, error: String(e?.message ?? e), backend });
+      postMessage({ id, ok: false, error: String(e?.message ?? e), name: e?.name, argument: e?.argument, backend });
     }
   });
 };

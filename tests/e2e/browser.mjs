@@ -1,7 +1,7 @@
 // Shared set-up for the end-to-end tests: the static server (with the strict CSP), Debian's
 // Chromium through playwright-core, and a record of console errors and requests.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchChromium } from '../../scripts/chromium.mjs';
 import { startServer } from '../../scripts/serve.mjs';
@@ -83,22 +83,63 @@ export const pixelsOf = (page, id) => page.evaluate((id) => {
   return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
 }, id);
 
+/** The conv and linear layers of a shipped model, read from its architecture file (what the
+ * wasm's catalogue is made from): one LRP map, one custom rule and one sanity stage each. */
+export function architecture(model) {
+  const config = JSON.parse(readFileSync(`assets/${model}/config.json`, 'utf8'));
+  const weighted = config.layers.filter((l) => typeof l === 'object' && ('Conv' in l || 'Linear' in l)).length;
+  return { layers: config.layers.length, weighted };
+}
+
+/** The first panels' canvases: the saliency maps, gradient × input, and one LRP map per layer. */
+export const firstMaps = async (page) => ['map-gradient', 'map-deconvnet', 'map-guided', 'map-signed', 'map-box',
+  'map-gradient-input', ...await page.evaluate(() => [...document.querySelectorAll('#lrp-maps canvas')].map((c) => c.id))];
+
 /** The slower panels: more attributions, faithfulness plots, the sanity grid. */
 export const FAITHFULNESS_PLOTS = ['gradient', 'deconvnet', 'guided', 'gradientInput', 'smoothGrad', 'integratedGradients', 'lrp']
   .map((m) => `faith-${m}`);
-export const SANITY_CELLS = ['gradient', 'gradientInput', 'deconvnet', 'guided', 'lrp']
-  .flatMap((m) => ['trained', 'fc2', 'fc1', 'conv2', 'conv1'].map((s) => `sanity-${m}-${s}`));
-export const EXTRA_CANVASES = ['map-smoothgrad', 'map-ig', ...FAITHFULNESS_PLOTS, ...SANITY_CELLS];
+export const sanityCells = (page) => page.evaluate(() => [...document.querySelectorAll('#sanity-grid canvas')].map((c) => c.id));
+export const extraCanvases = async (page) => ['map-smoothgrad', 'map-ig', ...FAITHFULNESS_PLOTS, ...await sanityCells(page)];
+/** Every canvas that shows a result. */
+export const allMaps = async (page) => [...await firstMaps(page), ...await extraCanvases(page)];
+
+/** The panels that follow the architecture, against the model's architecture file: one LRP map
+ * and one custom rule per conv/linear layer, a row per layer in the layer table (with a rule
+ * for those), and a sanity column per stage ("trained", then "<top> random", "+ <next>", …). */
+export async function checkArchitecture(page, model) {
+  const { layers, weighted } = architecture(model);
+  const info = await page.evaluate(() => ({
+    lrp: [...document.querySelectorAll('#lrp-maps canvas')].map((c) => c.id),
+    rows: [...document.querySelectorAll('#layers tbody th')].map((th) => th.textContent),
+    rules: [...document.querySelectorAll('#layers td.rule')].map((td) => td.textContent).filter(Boolean),
+    custom: [...document.querySelectorAll('#custom-rules select')].map((s) => s.id),
+    stages: [...document.querySelectorAll('#sanity-grid thead th')].slice(1).map((th) => th.textContent),
+    meta: document.getElementById('layers-meta').textContent,
+  }));
+  assert.equal(info.rows.length, layers, `one table row per layer: ${info.rows}`);
+  assert.equal(info.lrp.length, weighted, `one LRP map per conv/linear layer: ${info.lrp}`);
+  assert.equal(info.rules.length, weighted);
+  assert.equal(info.custom.length, weighted);
+  const names = info.lrp.map((id) => id.replace(/^lrp-/, ''));
+  assert.deepEqual(info.custom, names.map((n) => `rule-${n}`));
+  assert.ok(names.every((n) => info.rows.includes(n)));
+  assert.equal(info.stages.length, weighted + 1);
+  const top = [...names].reverse();
+  assert.deepEqual(info.stages, ['trained', `${top[0]} random`, ...top.slice(1).map((n) => `+ ${n}`)]);
+  assert.match(info.meta, new RegExp(`^input 1×28×28 · ${layers} layers, ${weighted} with weights · [\\d,]+ parameters$`));
+  return info;
+}
 
 /** The slower panels of the input last explained: painted, with their numbers. */
 export async function checkExtras(page) {
-  assert.deepEqual(await unpainted(page, EXTRA_CANVASES), []);
-  assert.equal(SANITY_CELLS.length, 25);
+  const cells = await sanityCells(page);
+  assert.deepEqual(await unpainted(page, await extraCanvases(page)), []);
   const text = await page.evaluate(() => ({
     completeness: document.getElementById('ig-completeness').textContent,
     aucs: [...document.querySelectorAll('#faith-plots output')].map((o) => o.textContent),
     rows: [...document.querySelectorAll('#faith-table tbody tr')].map((r) => r.textContent),
     rhos: [...document.querySelectorAll('#sanity-grid output')].map((o) => o.textContent),
+    stages: document.querySelectorAll('#sanity-grid thead th').length - 1,
     metas: ['attributions-meta', 'faithfulness-meta', 'sanity-meta'].map((id) => document.getElementById(id).textContent),
   }));
   assert.match(text.completeness, /^Σ attribution = -?[\d.]+ vs Sc\(x\) − Sc\(baseline\) = -?[\d.]+, error = [\d.]+ %$/);
@@ -106,10 +147,10 @@ export async function checkExtras(page) {
   for (const a of text.aucs) assert.match(a, /^deletion [01]\.\d{3} · insertion [01]\.\d{3}$/);
   assert.equal(text.rows.length, 8, 'seven methods and the random order');
   assert.match(text.rows[7], /^random order/);
-  assert.equal(text.rhos.length, 25);
+  assert.equal(cells.length, 5 * text.stages, 'five methods at every stage');
+  assert.equal(text.rhos.length, cells.length);
   for (const r of text.rhos) assert.match(r, /^ρ -?[01]\.\d\d$/);
   assert.ok(text.rhos.filter((r) => r === 'ρ 1.00').length >= 5, `the trained column correlates with itself: ${text.rhos}`);
   for (const m of text.metas) assert.match(m, /(cpu|webgpu) · .*[\d.]+ ms/);
   return text;
 }
-

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import path from 'node:path';
-import { open, eight, SHOTS } from './browser.mjs';
+import { open, eight, SHOTS, architecture } from './browser.mjs';
 
 const counters = (page) => page.evaluate(() => [...document.querySelectorAll('deep-inside-demo')]
   .map((d) => Number(d.dataset.updates ?? 0)));
@@ -109,6 +109,35 @@ test('embed: model="fashion" switches an element to Fashion-MNIST and back', asy
     await page.evaluate(() => document.querySelector('deep-inside-demo').removeAttribute('model'));
     await page.waitForFunction(() => /label 8 · predicted 8/.test(document.querySelector('deep-inside-demo').shadowRoot.querySelector('.seen').textContent),
       null, { timeout: 60000 });
+    assert.deepEqual(record.errors, [], 'no console errors');
+    assert.deepEqual(record.foreign, [], 'no request to another origin');
+  } finally {
+    await close();
+  }
+});
+
+test('embed: model="mnist-deep" gives the LRP element one map per layer of the deeper net', async () => {
+  const { page, record, close } = await open('/www/embed.html', { webgpu: false });
+  try {
+    await page.waitForFunction(() => [...document.querySelectorAll('deep-inside-demo')].every((d) => d.dataset.ready === '1'),
+      null, { timeout: 60000 });
+    const canvases = (i) => page.evaluate((i) => document.querySelectorAll('deep-inside-demo')[i].shadowRoot.querySelectorAll('canvas').length, i);
+    assert.equal(await canvases(1), 2 + architecture('mnist').weighted, 'pad, legend and the small net\'s layers');
+    const { weighted } = architecture('mnist-deep');
+    const n = (await counters(page))[1];
+    await page.evaluate(() => document.querySelectorAll('deep-inside-demo')[1].setAttribute('model', 'mnist-deep'));
+    await page.waitForFunction(([n, count]) => {
+      const d = document.querySelectorAll('deep-inside-demo')[1];
+      return Number(d.dataset.updates) > n && d.shadowRoot.querySelectorAll('canvas').length === count;
+    }, [n, 2 + weighted], { timeout: 60000 });
+    const labels = await page.evaluate(() => [...document.querySelectorAll('deep-inside-demo')[1].shadowRoot.querySelectorAll('.maps figcaption > span:first-child')]
+      .map((s) => s.textContent));
+    assert.equal(labels.length, weighted);
+    assert.equal(labels[0], 'conv1 in (pixels)');
+    assert.match(labels.at(-1), /^fc1 in \((\d+ units|\d+×\d+)\)$/);
+    assert.match(await page.locator('deep-inside-demo >> nth=1').locator('.seen').textContent(), /^held-out #\d+, label 3 · predicted \d/);
+    assert.deepEqual(await unpainted(page), [[], []]);
+    await page.screenshot({ path: path.join(SHOTS, 'embed-mnist-deep.png'), fullPage: true });
     assert.deepEqual(record.errors, [], 'no console errors');
     assert.deepEqual(record.foreign, [], 'no request to another origin');
   } finally {

@@ -1,6 +1,7 @@
 // Hammers every exported function with hostile arguments, one bad argument per call, and
-// checks: no wasm trap; each bad call rejected with an Error naming the bad argument; valid
-// calls afterwards give bit-identical results. Driven by fuzz.test.mjs (window.fuzz).
+// checks: no wasm trap; each bad call rejected with an ArgumentError whose `argument` (and
+// message) names the bad argument; valid calls afterwards give bit-identical results. Driven by
+// fuzz.test.mjs (window.fuzz).
 import init, * as wasm from '../../pkg/cpu/deep_inside.js';
 
 const CALLS = Number(new URLSearchParams(location.search).get('calls') ?? 10000);
@@ -33,7 +34,8 @@ function badMap() {
 const badClass = () => pick([-1, 10, 11, NaN, Infinity, -Infinity, 1e30, 2.5, -0.5, 2 ** 53, 'three', {}, undefined, [1, 2]]);
 const badText = () => pick(['', 'GRADIENT', 'lrp', 'autoo', '💥', 'a'.repeat(5000), 42, {}, [], null, undefined]);
 const badNumber = () => pick([NaN, Infinity, -Infinity, -1, 1.5, 1e30, 'x', {}]);
-// A model name: undefined and null mean "mnist", so they are not bad; "fashion" is, before loadModel.
+// A model name: undefined and null mean "mnist", so they are not bad; "fashion" is, before
+// loadModel (and "mnist-deep" too, where the model itself is wanted, not its data set).
 const badModel = () => pick(['', 'MNIST', 'digits', 'fashion', '💥', 42, {}, [], true]);
 const badCount = () => pick([-1, -1e9, 1e9, 2 ** 40, NaN, Infinity, 2.5, 'many', {}]);
 
@@ -50,6 +52,8 @@ window.fuzz = (async () => {
     predict: Array.from((await api.predict(x)).logits),
     saliency: Array.from(await api.saliency(x, 3, 'guided')),
     relevance: (await api.relevance(x, 3, 'recommended')).layers.map((l) => Array.from(l.map)),
+    custom: (await api.relevance(x, 3, api.presetRules('epsilon_plus'), 'proportional')).layers.map((l) => l.total),
+    catalogue: [api.layers, api.input, api.classNames, api.sanityStages, wasm.models(), wasm.rules(), wasm.presets()],
     step: Array.from((await api.classModel(5, { seed: 1 }).step(3)).image),
     localise: wasm.localise(map, 0.9).box,
     rgba: Array.from(wasm.mapToRgba(map, 'sequential')),
@@ -72,7 +76,9 @@ window.fuzz = (async () => {
     ['explain', 'class', () => api.explain(x, pick([-2, 10, NaN, 0.5, 'x', Infinity]))],
     ['relevance', 'pixels', () => api.relevance(badPixels(), 3, 'recommended')],
     ['relevance', 'class', () => api.relevance(x, badClass(), 'recommended')],
-    ['relevance', 'composite', () => api.relevance(x, 3, pick(['', 'z', 7, {}, null, ['zero'], ['zero', 'zero', 'zero', 'nope'], [1, 2, 3, 4]]))],
+    ['relevance', 'composite', () => api.relevance(x, 3, pick(['', 'z', 'custom', 7, {}, null, ['zero'], ['zero', 'zero', 'zero', 'nope'],
+      ['zero', 'zero', 'zero', 'epsilon(-1)'], ['zbox(1,0)', 'zero', 'zero', 'zero'], ['zero', 'gamma(', 'zero', 'zero'], [1, 2, 3, 4],
+      Array(5).fill('zero')]))],
     ['relevance', 'pool', () => api.relevance(x, 3, 'zplus', pick(['min', '', 'MAX', 5, {}]))],
     ['classModel', 'class', () => api.classModel(badClass(), {})],
     ['classModel', 'options', () => api.classModel(3, pick(['x', 5, true]))],
@@ -85,6 +91,9 @@ window.fuzz = (async () => {
     ['step', 'n', () => api.classModel(3, {}).step(badCount())],
     ['localise', 'map', () => wasm.localise(badMap(), 0.9)],
     ['localise', 'quantile', () => wasm.localise(map, badNumber())],
+    ['localise', 'width', () => wasm.localise(map, 0.9, pick([-1, NaN, 1e9, 'x', 2.5]), 28)],
+    ['localise', 'height', () => wasm.localise(map, 0.9, 28, pick([-1, NaN, 1e9, 'x', 2.5]))],
+    ['presetRules', 'preset', () => api.presetRules(pick(['', 'custom', 'RECOMMENDED', 'zero', 5, {}, null, undefined]))],
     ['mapToRgba', 'map', () => wasm.mapToRgba(pick(['x', {}, null, [NaN, 'a']]), 'sequential')],
     ['mapToRgba', 'colormap', () => wasm.mapToRgba(map, badText())],
     ['mapToRgba', 'limit', () => wasm.mapToRgba(map, 'diverging', pick([0, -1, NaN, Infinity, 'x']))],
@@ -94,7 +103,7 @@ window.fuzz = (async () => {
     ['pictureToMnist', 'rgba', () => wasm.pictureToMnist(pick([new Float32Array(256), 'x', null]), 8, 8)],
     ['pictureToMnist', 'image', () => wasm.pictureToMnist(new Uint8Array(4), 1, 1)],
     ['create', 'backend', () => wasm.DeepInside.create(badText())],
-    ['create', 'model', () => wasm.DeepInside.create('cpu', badModel())],
+    ['create', 'model', () => wasm.DeepInside.create('cpu', pick([badModel(), 'mnist-deep']))],
     ['smoothGrad', 'pixels', () => api.smoothGrad(badPixels(), 3)],
     ['smoothGrad', 'class', () => api.smoothGrad(x, badClass())],
     ['smoothGrad', 'options', () => api.smoothGrad(x, 3, pick(['x', 5, true, [1]]))],
@@ -113,8 +122,10 @@ window.fuzz = (async () => {
     ['sanity', 'pixels', () => api.sanity(badPixels(), 3)],
     ['sanity', 'class', () => api.sanity(x, badClass())],
     ['loadModel', 'model', () => wasm.loadModel(pick(['mnist', badModel()].filter((m) => m !== 'fashion')), {})],
-    ['loadModel', 'files', () => wasm.loadModel('fashion', pick([null, 'x', 5, {}, { weights: new Uint8Array(10), heldout: new Uint8Array(10), mean: new Uint8Array(10) }]))],
-    ['classNames', 'model', () => wasm.classNames(pick(['', 'MNIST', 42, {}, []]))],
+    ['loadModel', 'files', () => wasm.loadModel(pick(['fashion', 'mnist-deep']), pick([null, 'x', 5, {},
+      { config: new Uint8Array(10), weights: new Uint8Array(10), heldout: new Uint8Array(10), mean: new Uint8Array(10) },
+      { config: new TextEncoder().encode('{"input": [1, 28, 28], "layers": []}'), weights: new Uint8Array(10), heldout: new Uint8Array(10), mean: new Uint8Array(10) },
+      { config: 'config.json', weights: 'weights.bpk', heldout: null, mean: null }]))],
     ['heldoutDigits', 'model', () => wasm.heldoutDigits(badModel())],
   ];
   const drawCases = [
@@ -141,7 +152,8 @@ window.fuzz = (async () => {
         if (e instanceof WebAssembly.RuntimeError) traps++;
         else rejected++;
         const message = String(e?.message ?? e);
-        if (!(e instanceof Error) || !message.includes(arg)) failures.push(`${fn}(${arg}): ${message}`);
+        const named = e instanceof Error && e.name === 'ArgumentError' && String(e.argument).includes(arg);
+        if (!named || !message.includes(arg)) failures.push(`${fn}(${arg}): ${e?.name} ${e?.argument}: ${message}`);
       }
     }
   }

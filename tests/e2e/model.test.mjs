@@ -1,19 +1,18 @@
-// End-to-end: the model switch. From MNIST to Fashion-MNIST every panel repaints with the
-// other network (gallery, class names, maps, LRP, attributions, faithfulness, sanity), the
-// URL remembers the choice, drawing still works, and switching back restores the digits.
+// End-to-end: the model switch, offered from the wasm's catalogue of shipped models. From MNIST
+// to Fashion-MNIST every panel repaints with the other network (gallery, class names, maps, LRP,
+// attributions, faithfulness, sanity), the URL remembers the choice, drawing still works, and
+// switching back restores the digits. The deeper MNIST net rebuilds the panels that follow the
+// architecture (LRP maps, custom rules, layer table, sanity columns) and paints them all.
 // Once with WebGPU available (forced onto SwiftShader) and once without.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import path from 'node:path';
 import {
-  open, stroke, eight, SHOTS, counter, passed, unpainted, pixelsOf, checkExtras, EXTRA_CANVASES,
+  open, stroke, eight, SHOTS, counter, passed, unpainted, pixelsOf, checkExtras, checkArchitecture, allMaps,
 } from './browser.mjs';
 
 const FASHION = ['T-shirt/top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot'];
 const DIGITS = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
-const MAPS = ['map-gradient', 'map-deconvnet', 'map-guided', 'map-signed', 'map-box', 'map-gradient-input',
-  'lrp-conv1', 'lrp-conv2', 'lrp-fc1', 'lrp-fc2'];
-const ALL = [...MAPS, ...EXTRA_CANVASES];
 
 /** Every label that names a class: probability bars, class buttons, class-model picker, gallery rows. */
 const labels = (page) => page.evaluate(() => ({
@@ -61,12 +60,15 @@ for (const webgpu of [false, true]) {
       await passed(page, 'updates', n);
       await passed(page, 'sanity', s, 180000);
       await page.waitForTimeout(300);
+      const ALL = await allMaps(page);
       assert.deepEqual(await unpainted(page, ALL), []);
       const mnist = await snapshot(page, ALL);
 
       // Fashion-MNIST: the first held-out item, every panel repainted by the other network.
       await switchTo(page, 'fashion');
       assert.match(page.url(), /\?model=fashion$/);
+      await checkArchitecture(page, 'fashion');
+      assert.deepEqual(await allMaps(page), ALL, 'the same architecture: the same canvases');
       const l = await labels(page);
       assert.deepEqual(l.bars, FASHION);
       assert.deepEqual(l.buttons, FASHION);
@@ -117,6 +119,73 @@ for (const webgpu of [false, true]) {
       assert.match(await page.textContent('#input-message'), /^held-out digit #\d+, labelled 0$/);
       assert.deepEqual(await unpainted(page, ALL), []);
       await checkExtras(page);
+
+      assert.deepEqual(record.errors, [], 'no console errors');
+      assert.deepEqual(record.foreign, [], 'no request to another origin');
+    } finally {
+      await close();
+    }
+  });
+
+  test(`the deeper MNIST net is one switch away: every panel rebuilt from its catalogue and painted (${label})`, async () => {
+    const { page, record, close } = await open('/', { webgpu });
+    try {
+      await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100);
+      if (webgpu) {
+        await page.selectOption('#backend-select', 'webgpu');
+        await page.waitForFunction(() => /^WebGPU/.test(document.getElementById('backend-status').textContent), null, { timeout: 60000 });
+      }
+      const offered = await page.evaluate(() => [...document.querySelectorAll('#model-select option')].map((o) => o.value));
+      assert.deepEqual(offered, ['mnist', 'mnist-deep', 'fashion'], 'the switch offers the shipped models');
+      await checkArchitecture(page, 'mnist');
+
+      await switchTo(page, 'mnist-deep');
+      assert.match(page.url(), /\?model=mnist-deep$/);
+      await checkArchitecture(page, 'mnist-deep');
+      assert.deepEqual((await labels(page)).bars, DIGITS);
+      assert.match(await page.textContent('#prediction'), /^[0-9]$/);
+      assert.match(await page.textContent('#input-message'), /^held-out digit #\d+, labelled 0$/);
+      assert.deepEqual(await unpainted(page, await allMaps(page)), []);
+      const extras = await checkExtras(page);
+      console.log(`mnist-deep ${label}: ${extras.metas.join(' | ')}`);
+      // Each LRP map is drawn at its own shape, which its caption names: the pixels, a map
+      // (W×H), or a vector (one bar per unit).
+      const shapes = await page.evaluate(() => [...document.querySelectorAll('#lrp-maps canvas')].map((c) => ({
+        name: c.id.replace(/^lrp-/, ''), width: c.width, height: c.height,
+        caption: document.getElementById(`${c.id}-shape`).textContent,
+      })));
+      shapes.forEach(({ name, width, height, caption }, i) => {
+        const shape = i === 0 ? 'pixels' : height === 1 ? `${width} units` : `${width}×${height}`;
+        assert.equal(caption, `${name} in (${shape})`);
+      });
+      assert.deepEqual([shapes[0].width, shapes[0].height], [28, 28]);
+
+      // A custom composite: one rule picker per layer of this net; the table shows the rules.
+      let n = await counter(page, 'updates');
+      await page.selectOption('#composite', 'custom');
+      await passed(page, 'updates', n);
+      const before = await pixelsOf(page, 'lrp-conv1');
+      n = await counter(page, 'updates');
+      await page.selectOption('#rule-conv1', 'flat');
+      await passed(page, 'updates', n);
+      assert.equal(await page.textContent('#layer-rule-conv1'), 'flat');
+      assert.notDeepEqual(await pixelsOf(page, 'lrp-conv1'), before, 'flat changes the pixel map');
+
+      // The class model runs on this net too.
+      await page.evaluate(() => {
+        const s = document.getElementById('cm-steps');
+        s.value = '20';
+        s.dispatchEvent(new Event('input'));
+      });
+      await page.click('#cm-run');
+      await page.waitForFunction(() => document.getElementById('cm-image').dataset.done === '20', null, { timeout: 120000 });
+      assert.deepEqual(await unpainted(page, ['cm-image', 'cm-curves']), []);
+      await page.screenshot({ path: path.join(SHOTS, `mnist-deep-${webgpu ? 'webgpu' : 'cpu'}.png`), fullPage: true });
+
+      // And back: the small net's four layers.
+      await switchTo(page, 'mnist');
+      await checkArchitecture(page, 'mnist');
+      assert.deepEqual(await unpainted(page, await allMaps(page)), []);
 
       assert.deepEqual(record.errors, [], 'no console errors');
       assert.deepEqual(record.foreign, [], 'no request to another origin');

@@ -4,11 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import path from 'node:path';
 import {
-  open, stroke, eight, SHOTS, counter, passed, unpainted, pixelsOf, checkExtras,
+  open, stroke, eight, SHOTS, counter, passed, unpainted, pixelsOf, checkExtras, checkArchitecture, firstMaps,
 } from './browser.mjs';
-
-const MAPS = ['map-gradient', 'map-deconvnet', 'map-guided', 'map-signed', 'map-box', 'map-gradient-input',
-  'lrp-conv1', 'lrp-conv2', 'lrp-fc1', 'lrp-fc2'];
 
 const updates = (page) => page.evaluate(() => Number(document.body.dataset.updates ?? 0));
 
@@ -48,6 +45,10 @@ for (const webgpu of [false, true]) {
       await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100);
       const status = await page.textContent('#backend-status');
       if (!webgpu) assert.match(status, /CPU/);
+      // The panels that follow the architecture come from the model's catalogue.
+      await checkArchitecture(page, 'mnist');
+      const MAPS = await firstMaps(page);
+      assert.deepEqual(MAPS.slice(6), ['lrp-conv1', 'lrp-conv2', 'lrp-fc1', 'lrp-fc2']);
 
       // Draw an 8 while watching for long main-thread tasks (once start-up is over).
       await page.waitForTimeout(500);

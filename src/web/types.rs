@@ -1,0 +1,202 @@
+//! The TypeScript declarations of the objects the API takes and returns: wasm-bindgen writes
+//! the exported functions' signatures, and this section the shapes behind their
+//! `unchecked_*_type` names.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A shipped model's name (see `models()`). */
+export type ModelName = "mnist" | "mnist-deep" | "fashion";
+/** One shipped model (`models()`). */
+export interface ModelEntry {
+  name: ModelName;
+  /** What the page calls it. */
+  title: string;
+  /** The data set it was trained on: its held-out images and mean image. */
+  dataset: "mnist" | "fashion";
+  /** Whether this build embeds it; otherwise `loadModel` must hand over its files first. */
+  embedded: boolean;
+  /** What `loadModel` wants: key → file name in `assets/<name>/` (empty when embedded). */
+  files: Record<string, string>;
+}
+/** The files of `loadModel`, by the keys `ModelEntry.files` lists. */
+export interface ModelFiles {
+  config: Uint8Array;
+  weights: Uint8Array;
+  heldout?: Uint8Array;
+  mean?: Uint8Array;
+}
+/** An entry of the `rules()` and `presets()` catalogues. */
+export interface CatalogueEntry {
+  name: string;
+  description: string;
+}
+/** One layer of the model (`DeepInside.layers`), as its architecture declares it. */
+export interface LayerInfo {
+  /** "conv1", "fc2", "pool1", "bn3", ... */
+  name: string;
+  kind: "conv" | "linear" | "max_pool" | "avg_pool" | "global_avg_pool" | "batch_norm" | "relu" | "flatten" | "dropout";
+  /** [channels, height, width]. */
+  input: [number, number, number];
+  output: [number, number, number];
+  parameters: number;
+  /** A conv or linear layer: one LRP rule each. */
+  weighted: boolean;
+  /** The recommended composite's rule for a weighted layer, as `relevance` reads it back (a
+   * name from `rules()`, with its parameters: `"gamma(0.25)"`), else null. */
+  rule: string | null;
+}
+/** The result of `predict`. */
+export interface Prediction {
+  /** softmax(S(x)), one value per class. */
+  probabilities: Float32Array;
+  /** The class scores S(x) (logits). */
+  logits: Float32Array;
+  /** argmax of the scores. */
+  predicted: number;
+}
+/** One trained tensor of `weights()`. */
+export interface Weight {
+  /** `<layer>.weight` or `<layer>.bias`. */
+  name: string;
+  /** Conv weights `[out, in, kh, kw]`, dense weights `[in, out]`, biases `[out]`. */
+  shape: number[];
+  values: Float32Array;
+}
+/** One weighted layer of `relevance`: the relevance entering it. */
+export interface LayerRelevance {
+  name: string;
+  kind: "conv" | "linear";
+  width: number;
+  height: number;
+  channels: number;
+  /** Summed over channels: height × width values. */
+  map: Float32Array;
+  /** Per channel, channel-major: channels × height × width values. */
+  perChannel: Float32Array;
+  /** Σ R at this layer. */
+  total: number;
+}
+/** The result of `relevance`. */
+export interface RelevanceResult {
+  class: number;
+  /** S_c(x), the relevance LRP starts from. */
+  score: number;
+  /** One per conv or linear layer, from the input side: the first is the pixels. */
+  layers: LayerRelevance[];
+}
+/** Options of `classModel`; every field is optional. */
+export interface ClassModelOptions {
+  objective?: "score" | "log_prob";
+  lambda?: number;
+  step?: number;
+  start?: "noise" | "mean" | "dataset";
+  index?: number;
+  seed?: number;
+  clip?: boolean;
+  jitter?: number;
+  blurEvery?: number;
+  totalVariation?: number;
+}
+/** Where a class model visualisation stands. */
+export interface ClassModelState {
+  image: Float32Array;
+  objective: number;
+  score: number;
+  probability: number;
+  steps: number;
+}
+/** Labelled held-out images: `pixels` holds `labels.length` images of 784 bytes (value/255). */
+export interface HeldoutDigits {
+  labels: Uint8Array;
+  pixels: Uint8Array;
+}
+/** What a device's allocator holds (`memoryUsage`). */
+export interface MemoryUsage {
+  allocations: number;
+  bytesInUse: number;
+  bytesReserved: number;
+}
+/** The result of `explain`: signed maps, channels × height × width values each. */
+export interface Explanation extends Prediction {
+  class: number;
+  /** ∂S_c/∂x. */
+  gradient: Float32Array;
+  deconvnet: Float32Array;
+  guided: Float32Array;
+  /** ∂S_c/∂x ⊙ x. */
+  gradientInput: Float32Array;
+}
+/** Options of `smoothGrad`; every field is optional. */
+export interface SmoothGradOptions {
+  /** Noisy copies, 1..=256 (default 32). */
+  samples?: number;
+  /** Noise standard deviation as a fraction of the pixel range, 0..=1 (default 0.15). */
+  sigma?: number;
+  seed?: number;
+}
+/** Options of `integratedGradients`; every field is optional. */
+export interface IntegratedGradientsOptions {
+  /** Path points, 1..=254 (default 32). */
+  steps?: number;
+  baseline?: "black" | "mean";
+}
+/** The result of `integratedGradients`, with its completeness check. */
+export interface IntegratedGradients {
+  map: Float32Array;
+  /** Σ attribution. */
+  total: number;
+  /** S_c(x) − S_c(baseline): what the total should be. */
+  difference: number;
+  /** |total − difference| / |difference|. */
+  error: number;
+}
+/** Options of `faithfulness`; every field is optional. */
+export interface FaithfulnessOptions {
+  /** Pixels per step, 1..=height × width (default 16). */
+  k?: number;
+  /** The random order's seed. */
+  seed?: number;
+}
+/** One map's deletion and insertion curves: p(c) after each step of k pixels. */
+export interface FaithfulnessCurve {
+  name: string;
+  deletion: Float32Array;
+  insertion: Float32Array;
+  /** Lower is better. */
+  deletionAuc: number;
+  /** Higher is better. */
+  insertionAuc: number;
+}
+/** The result of `faithfulness`: one curve per map, then "random". */
+export interface Faithfulness {
+  k: number;
+  curves: FaithfulnessCurve[];
+}
+/** One method across the sanity check's stages. */
+export interface SanityMethod {
+  name: "gradient" | "gradientInput" | "deconvnet" | "guided" | "lrp";
+  /** One signed map per stage, summed over channels: height × width values. */
+  maps: Float32Array[];
+  /** Spearman correlation of the (signed) map with the trained network's, per stage. */
+  spearman: number[];
+}
+/** The result of `sanity`. */
+export interface Sanity {
+  /** `sanityStages`: "trained", then the layer re-initialised at each stage, from the top. */
+  stages: string[];
+  methods: SanityMethod[];
+}
+/** The result of `localise`. */
+export interface Localisation {
+  /** The value a pixel must exceed to be foreground. */
+  threshold: number;
+  /** 1 for the pixels above the threshold. */
+  mask: Uint8Array;
+  /** 1 for the pixels of the largest connected component of the mask. */
+  component: Uint8Array;
+  /** The component's box; null when nothing exceeds the threshold. */
+  box: { x: number; y: number; width: number; height: number } | null;
+}
+"#;
