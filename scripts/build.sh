@@ -2,9 +2,8 @@
 # Builds the two wasm packages the page loads:
 #   pkg/cpu     burn's flex CPU backend
 #   pkg/webgpu  flex + burn's WebGPU backend   (skip with BUILD_WEBGPU=0)
-# then shrinks the WebGPU one with binaryen's wasm-opt from node_modules. The CPU build ships
-# without wasm-opt: -Oz made it smaller raw but larger gzipped, and no faster (BENCHMARKS.md,
-# "Levers on the CPU build").
+# Neither goes through wasm-opt: it makes them smaller raw but not gzipped (BENCHMARKS.md,
+# "Builds and sizes").
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -17,7 +16,6 @@ built=(pkg/cpu)
 wasm_package pkg/cpu flex
 if [ "${BUILD_WEBGPU:-1}" != 0 ]; then
   wasm_package pkg/webgpu flex,webgpu
-  wasm_optimise pkg/webgpu/deep_inside_bg.wasm
   built+=(pkg/webgpu)
 fi
 wasm_sizes "${built[@]}"

@@ -9,7 +9,7 @@ import { startServer } from './serve.mjs';
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 0) || 100;
 const write = args.includes('--write');
-const order = ['shipped', 'no-wasm-opt', 'wasm-opt-O3', 'no-simd', 'opt-level-z', 'opt-level-s'];
+const order = ['shipped', 'wasm-opt-Oz', 'wasm-opt-O3', 'no-simd', 'opt-level-z', 'opt-level-s'];
 const variants = order.filter((v) => existsSync(`pkg-levers/${v}/deep_inside_bg.wasm`))
   .concat(existsSync('pkg-levers') ? readdirSync('pkg-levers').filter((v) => !order.includes(v)) : []);
 

@@ -2,9 +2,9 @@
 # Issue 7's levers on the CPU build, each measured the same way: `bash scripts/levers.sh [--write]`.
 # Builds variants of pkg/cpu into pkg-levers/<variant>/ and times each in headless Chromium
 # (www/bench.html?pkg=…, CPU only), then prints sizes and medians (scripts/levers.mjs).
-#   shipped       what scripts/build.sh ships: +simd128, lto, codegen-units 1, opt-level 3, wasm-opt -Oz
-#   no-wasm-opt   the same build without wasm-opt
-#   wasm-opt-O3   wasm-opt -O3 instead of -Oz
+#   shipped       what scripts/build.sh ships: +simd128, lto, codegen-units 1, opt-level 3, no wasm-opt
+#   wasm-opt-Oz   the same build through binaryen's wasm-opt -Oz
+#   wasm-opt-O3   the same build through wasm-opt -O3
 #   no-simd       without +simd128 (own target dir: every dependency rebuilt)
 #   opt-level-z   opt-level "z" (own target dir)
 #   opt-level-s   opt-level "s" (own target dir)
@@ -30,9 +30,9 @@ opt() {  # opt <from> <to> <level>
   node "$WASM_OPT" "$3" "${WASM_OPT_FLAGS[@]:1}" "$OUT/$1/deep_inside_bg.wasm" -o "$OUT/$2/deep_inside_bg.wasm"
 }
 
-pack no-wasm-opt
-opt no-wasm-opt shipped -Oz
-opt no-wasm-opt wasm-opt-O3 -O3
+pack shipped
+opt shipped wasm-opt-Oz -Oz
+opt shipped wasm-opt-O3 -O3
 LEVERS_TARGET="${CARGO_TARGET_DIR:-target}-levers"
 # A non-empty RUSTFLAGS replaces .cargo/config.toml's +simd128.
 pack no-simd RUSTFLAGS="--cfg deep_inside_levers" CARGO_TARGET_DIR="$LEVERS_TARGET/no-simd"

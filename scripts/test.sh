@@ -5,9 +5,9 @@
 #   native build    every native target built once, linted by clippy on the way (-D warnings)
 #   native tests    cargo test, with both CPU backends (flex and ndarray), and the doc examples
 #   wasm build      the WebGPU build for wasm32, linted on the way: the page's pkg/webgpu and the
-#                   browser tests share its dependencies, so they are compiled once
+#                   browser tests' wasm share it, so it is compiled once
 #   browser tests   the wasm API in headless Chromium (WebGPU on SwiftShader)
-#   cpu package     pkg/cpu, linted on the way (wasm-opt runs on pkg/webgpu meanwhile)
+#   cpu package     pkg/cpu, linted on the way
 #   e2e             the page end to end (playwright-core)
 #
 # Lints: `cargo clippy` checks a crate without building it, so its dependencies are compiled
@@ -86,7 +86,7 @@ export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
 NATIVE=(--all-targets --features ndarray,train)
-WEB=(--release --target wasm32-unknown-unknown --no-default-features --features flex,webgpu --test web)
+WASM=(--release --target wasm32-unknown-unknown --no-default-features --features flex,webgpu)
 
 step fmt cargo fmt --check
 step "native build" cargo test "${NATIVE[@]}" --no-run
@@ -97,33 +97,29 @@ native_tests() {
 }
 step "native tests" native_tests
 
-webgpu_package() {
-  # The lib was built (and linted) with the test above: this only links the JS glue.
-  cargo test "${WEB[@]}" --no-run
+# The browser tests' wasm: the WebGPU build of the lib, the very one pkg/webgpu is made of, and
+# the test crate linked against it without LTO. Fat LTO of the test binary (codegen-units = 1,
+# one core) took 3 min 35 s for nothing the tests check: the lib under test is compiled the same
+# either way, and the e2e tests run the page's own LTO build. `cargo rustc` passes -C lto=off to
+# the test crate only, so the dependencies stay shared with the packages. --release rather than
+# a dev build: a debug test wasm with burn, cubecl and wgpu is about 870 MB of debug info.
+web_tests=""
+webgpu_build() {
+  local json
+  json=$(cargo rustc "${WASM[@]}" --test web --message-format=json-render-diagnostics -- -C lto=off)
+  web_tests=$(sed -n 's/.*"executable":"\([^"]*\.wasm\)".*/\1/p' <<<"$json" | tail -n 1)
+  [ -n "$web_tests" ] || { echo "test.sh: no test wasm in cargo's output" >&2; return 1; }
+  # The lib's cdylib came with that build: this links the JS glue.
   wasm_package pkg/webgpu flex,webgpu
 }
-step "wasm build" webgpu_package
+step "wasm build" webgpu_build
 
-# wasm-opt takes minutes on one core: it runs while the browser tests and the CPU build go on.
-opt_log="$CARGO_TARGET_DIR/wasm-opt.log"
-wasm_optimise pkg/webgpu/deep_inside_bg.wasm >"$opt_log" 2>&1 &
-opt_pid=$!
-
-# wasm-bindgen-test-runner reads webdriver.json from the current directory. --release: a debug
-# test wasm with burn, cubecl and wgpu is about 870 MB of debug info (the runner needed 11 GB to
-# serve it); the release build shares its dependencies with pkg/webgpu.
-step "browser tests" env CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test "${WEB[@]}"
+# wasm-bindgen-test-runner reads webdriver.json from the current directory; the timeout is the
+# one .cargo/config.toml gives `cargo test`.
+step "browser tests" env WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}" \
+  wasm-bindgen-test-runner "$web_tests"
 
 step "cpu package" wasm_package pkg/cpu flex
-
-wait_opt() {
-  local rc=0
-  wait "$opt_pid" || rc=$?
-  cat "$opt_log"
-  return "$rc"
-}
-step "wasm-opt wait" wait_opt
 wasm_sizes pkg/cpu pkg/webgpu
 
 step e2e node --test --test-concurrency=1 tests/e2e/

@@ -2,11 +2,13 @@
 # Functions that make the page's wasm packages; source it after env.sh.
 #   wasm_package <out-dir> <features>   cargo build of the lib for wasm32 (release), then the
 #                                        wasm-bindgen CLI writes <out-dir>/deep_inside{.js,_bg.wasm,.d.ts}
-#   wasm_optimise <file.wasm>            binaryen's wasm-opt -Oz (npm), cached by input hash
 #   wasm_sizes <out-dir>...              raw and gzipped sizes
+# Neither package goes through wasm-opt: on both it shrinks the raw file but not the gzipped
+# download, and on the WebGPU build it took 3.5 min (BENCHMARKS.md, "Builds and sizes").
+# scripts/levers.sh still measures it, with the flags below.
 
 WASM_OPT=node_modules/binaryen/bin/wasm-opt
-# Features rustc's wasm32-unknown-unknown output uses by default, plus SIMD.
+# For scripts/levers.sh: the features rustc's wasm32-unknown-unknown output uses, plus SIMD.
 WASM_OPT_FLAGS=(
   -Oz
   --enable-simd
@@ -26,40 +28,14 @@ wasm_package() {
   # wasm SIMD (+simd128) comes from .cargo/config.toml.
   cargo build --lib --release --target wasm32-unknown-unknown \
     --no-default-features --features "$features"
-  rm -rf "$out"
+  # Written beside it, then moved into place: a page being served never sees half a package.
+  rm -rf "$out.tmp"
   # The name section (function names for stack traces) is 0.35 MB raw, 78 kB gzipped of the
   # CPU build's first download; a panic is a bug either way, and its message survives.
-  wasm-bindgen --target web --remove-name-section --out-dir "$out" --out-name deep_inside \
+  wasm-bindgen --target web --remove-name-section --out-dir "$out.tmp" --out-name deep_inside \
     "$target/wasm32-unknown-unknown/release/deep_inside.wasm"
-}
-
-# wasm-opt is slow on the WebGPU build (minutes, one core), so its output is cached by the hash
-# of its input: an unchanged build is not optimised twice.
-wasm_optimise() {
-  local wasm="$1" tmp="$1.opt.tmp" key cached cache="${CARGO_TARGET_DIR:-target}/wasm-opt-cache"
-  if [ ! -f "$WASM_OPT" ]; then
-    echo "build: warning: $WASM_OPT missing (npm ci); $wasm left unoptimised" >&2
-    return 0
-  fi
-  key=$( (sha256sum "$wasm"; sha256sum "$WASM_OPT"; echo "${WASM_OPT_FLAGS[*]}") | sha256sum | cut -c1-32)
-  cached="$cache/$key.wasm"
-  if [ -s "$cached" ]; then
-    echo "build: wasm-opt -Oz $wasm (cached)"
-    cp -f "$cached" "$wasm"
-    return 0
-  fi
-  echo "build: wasm-opt -Oz $wasm"
-  rm -f "$tmp"
-  if node "$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "$wasm" -o "$tmp" \
-     && [ -s "$tmp" ] \
-     && node -e 'process.exit(WebAssembly.validate(require("fs").readFileSync(process.argv[1])) ? 0 : 1)' "$tmp"; then
-    mv -f "$tmp" "$wasm"
-    mkdir -p "$cache"
-    cp -f "$wasm" "$cached"
-  else
-    rm -f "$tmp"
-    echo "build: warning: wasm-opt failed on $wasm; keeping the unoptimised file" >&2
-  fi
+  rm -rf "$out"
+  mv "$out.tmp" "$out"
 }
 
 wasm_sizes() {
