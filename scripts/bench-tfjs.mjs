@@ -1,7 +1,7 @@
 // Against TF.js: `node scripts/bench-tfjs.mjs [--runs N] [--write]` (after scripts/build.sh and
 // `npm install`). Opens www/bench-tfjs.html in headless Chromium, which builds the same network
-// with TF.js 4 (backends 'wasm' and, where WebGPU has an adapter, 'webgpu') from
-// assets/mnist/weights.bin, checks on held-out digits that its logits and ∂S_c/∂x equal ours, then
+// with TF.js 4 (backends 'wasm' and, where WebGPU has an adapter, 'webgpu') from the weights our
+// API's `weights()` hands out, checks on held-out digits that its logits and ∂S_c/∂x equal ours, then
 // times predict and the gradient saliency map for TF.js and for our CPU and WebGPU builds.
 // Prints Markdown; with --write it replaces the section between <!-- tfjs:begin --> and
 // <!-- tfjs:end --> in BENCHMARKS.md (creating the file or the section if missing). Exits 1, and
@@ -81,7 +81,7 @@ try {
       `held-out digit #${r.timed.index}, class ${r.timed.class}; load average ${load.toFixed(1)} at the start). ` +
       'Chromium rounds performance.now() to 0.1 ms here (no cross-origin isolation), so sub-millisecond ' +
       'medians are coarse; the mean, from the summed times, is finer. ' +
-      'The same network and weights in both: TF.js builds it from assets/mnist/weights.bin ' +
+      'The same network and weights in both: TF.js builds it from the weights our API\'s `weights()` hands out ' +
       '(www/bench-tfjs.js) with fused conv/matmul + bias + ReLU for predict and `tf.grad` of S_c for the map; ' +
       'ours predict also computes the softmax.',
     '', ...notes.flatMap((n) => [n, '']),

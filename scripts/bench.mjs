@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import os from 'node:os';
 import path from 'node:path';
 import { launchChromium } from './chromium.mjs';
 import { startServer } from './serve.mjs';
@@ -16,15 +17,20 @@ import { startServer } from './serve.mjs';
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1] || 0) || 100;
 const write = args.includes('--write');
+const gpu = args.includes('--gpu');
 
 const { server, url } = await startServer({ port: 0, csp: true });
-const browser = await launchChromium();
+const browser = await launchChromium({ gpu });
 
 try {
   const page = await browser.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.error('console:', m.text()); });
   await page.goto(`${url}www/bench.html?runs=${runs}`);
   const results = await page.evaluate(() => window.results);
+  if (gpu && !/hardware adapter/.test(results.webgpu?.reason ?? '')) {
+    // A software adapter (SwiftShader, lavapipe) must not pass for a GPU.
+    throw new Error(`no hardware WebGPU adapter: ${results.webgpu?.reason ?? results.webgpu?.error ?? 'WebGPU not run'}`);
+  }
 
   const ops = [['predict', 'predict'], ['gradient', 'saliency (gradient)'], ['deconvnet', 'DeconvNet'],
     ['guided', 'guided backprop'], ['lrp', 'LRP, all layers'], ['classModelStep', 'class-model step'],
@@ -99,8 +105,8 @@ try {
     `| downloaded before it | ${(raw / 1e6).toFixed(2)} MB raw, ${(gz / 1e6).toFixed(2)} MB gzipped (${files.length} files) |`,
   ];
   const report = [
-    `Measured ${new Date().toISOString().slice(0, 10)} by \`node scripts/bench.mjs --runs ${runs}\` ` +
-      `(headless Debian Chromium, 2-core machine; ms, median and p90 of ${runs} runs after 5 warm-up runs).`,
+    `Measured ${new Date().toISOString().slice(0, 10)} by \`node scripts/bench.mjs --runs ${runs}${gpu ? ' --gpu' : ''}\` ` +
+      `(headless Chromium ${browser.version()}, ${os.cpus().length} CPU cores; ms, median and p90 of ${runs} runs after 5 warm-up runs).`,
     '', backends, '', table, '', levers, '',
     '| wasm | raw | gzipped |', '|---|---|---|', ...wasm, '',
     '| start-up | |', '|---|---|', ...startup,
@@ -108,7 +114,8 @@ try {
   console.log(report);
   if (write) {
     const md = readFileSync('BENCHMARKS.md', 'utf8');
-    const begin = '<!-- bench:begin -->', end = '<!-- bench:end -->';
+    const section = gpu ? 'bench-gpu' : 'bench';
+    const begin = `<!-- ${section}:begin -->`, end = `<!-- ${section}:end -->`;
     const i = md.indexOf(begin), j = md.indexOf(end);
     if (i < 0 || j < 0) throw new Error('BENCHMARKS.md lacks the bench markers');
     writeFileSync('BENCHMARKS.md', `${md.slice(0, i + begin.length)}\n${report}\n${md.slice(j)}`);
@@ -118,7 +125,7 @@ try {
   await browser.close();
   server.close();
 }
-if (!args.includes('--no-tfjs')) {
+if (!args.includes('--no-tfjs') && !gpu) {
   const tfjs = spawnSync(process.execPath, ['scripts/bench-tfjs.mjs', '--runs', String(runs), ...(write ? ['--write'] : [])],
     { stdio: 'inherit' });
   process.exitCode = tfjs.status ?? 1;

@@ -7,10 +7,17 @@ const ARGS = [
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
 ];
 
-/** Launches Chromium, with WebGPU (SwiftShader where there is no GPU) unless `webgpu` is false. */
-export function launchChromium({ webgpu = true } = {}) {
+// A hardware adapter: Chromium's WebGPU (Dawn) on Vulkan, the GPU blocklist ignored (headless
+// machines' GPUs are often on it).
+const GPU_ARGS = ['--enable-features=Vulkan', '--use-vulkan=native', '--use-angle=vulkan', '--ignore-gpu-blocklist'];
+
+/**
+ * Launches Chromium, with WebGPU (SwiftShader where there is no GPU) unless `webgpu` is false;
+ * `gpu` asks for the machine's GPU through Vulkan (scripts/bench-gpu.sh).
+ */
+export function launchChromium({ webgpu = true, gpu = false } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [...ARGS, ...(webgpu ? ['--enable-unsafe-webgpu'] : [])],
+    args: [...ARGS, ...(webgpu || gpu ? ['--enable-unsafe-webgpu'] : []), ...(gpu ? GPU_ARGS : [])],
   });
 }
