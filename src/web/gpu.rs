@@ -71,7 +71,7 @@ fn navigator_gpu() -> Option<JsValue> {
 }
 
 /// Brings up WebGPU. With `hardware_only`, a software (fallback) adapter is refused: it was
-/// about 15× slower than the CPU backend here.
+/// 25 to 40 times slower than the CPU backend here (BENCHMARKS.md, "The page, per backend").
 #[cfg(feature = "webgpu")]
 async fn webgpu(hardware_only: bool) -> Result<Choice, Error> {
     use js_sys::{Array, Promise, Reflect};
