@@ -2,7 +2,9 @@
 # Installs the tools the build needs, skipping whatever is already there.
 #   scripts/setup.sh            wasm32 target, the wasm-bindgen CLI (of the version in Cargo.lock),
 #                               node/npm, npm dev packages, Debian's dataset-fashion-mnist
-#   scripts/setup.sh --browser  the same, plus chromium and chromedriver (for the browser tests)
+#   scripts/setup.sh --browser  the same, plus the browsers and drivers of the browser tests:
+#                               chromium and chromedriver; firefox-esr, geckodriver (crates.io,
+#                               pinned) and Mesa's Vulkan drivers (Firefox's WebGPU runs on lavapipe)
 # Sources: rustup, crates.io (cargo install), Debian apt, the npm registry. No prebuilt downloads.
 # No wasm-pack: cargo builds the wasm, the wasm-bindgen CLI makes the JS glue, and its
 # wasm-bindgen-test-runner runs the browser tests, so one tool compile serves all three.
@@ -15,7 +17,7 @@ want_browser=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "setup: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -49,6 +51,8 @@ command -v npm >/dev/null 2>&1 || apt_pkgs+=(npm)
 if [ "$want_browser" -eq 1 ]; then
   [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
   [ -x /usr/bin/chromedriver ] || apt_pkgs+=(chromium-driver)
+  [ -x /usr/bin/firefox-esr ] || apt_pkgs+=(firefox-esr)
+  compgen -G '/usr/share/vulkan/icd.d/lvp_icd.*.json' >/dev/null || apt_pkgs+=(mesa-vulkan-drivers)
 fi
 apt_log="${TMPDIR:-/tmp}/deep-inside-apt.$$.log"
 apt_pid=""
@@ -86,6 +90,17 @@ if [ "$have_bindgen" != "$bindgen_version" ]; then
   # Its own target dir, not ours; not --locked: the CLI's lock file does not build with --locked.
   env -u CARGO_TARGET_DIR -u RUSTFLAGS -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
     cargo install -q wasm-bindgen-cli --version "$bindgen_version" --force
+fi
+
+# geckodriver drives Firefox for the browser tests; pinned, like the wasm-bindgen CLI.
+GECKODRIVER_VERSION=0.36.0
+if [ "$want_browser" -eq 1 ]; then
+  have_gecko="$(geckodriver --version 2>/dev/null | awk 'NR == 1 {print $2}')" || have_gecko=""
+  if [ "$have_gecko" != "$GECKODRIVER_VERSION" ]; then
+    step "cargo install geckodriver --version $GECKODRIVER_VERSION${have_gecko:+ (replacing $have_gecko)}"
+    env -u CARGO_TARGET_DIR -u RUSTFLAGS -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
+      cargo install -q geckodriver --version "$GECKODRIVER_VERSION" --force
+  fi
 fi
 
 if [ -n "$apt_pid" ]; then

@@ -6,7 +6,8 @@
 #   native tests    cargo test, with both CPU backends (flex and ndarray), and the doc examples
 #   wasm build      the WebGPU build for wasm32, linted on the way: the page's pkg/webgpu and the
 #                   browser tests' wasm share it, so it is compiled once
-#   browser tests   the wasm API in headless Chromium (WebGPU on SwiftShader)
+#   chromium tests  the wasm API in headless Chromium (WebGPU on SwiftShader)
+#   firefox tests   the same wasm in headless Firefox ESR (WebGPU on Mesa's lavapipe)
 #   cpu package     pkg/cpu, linted on the way
 #   e2e             the page end to end (playwright-core)
 #
@@ -114,9 +115,12 @@ webgpu_build() {
 }
 step "wasm build" webgpu_build
 
-# wasm-bindgen-test-runner reads webdriver.json from the current directory; the timeout is the
-# one .cargo/config.toml gives `cargo test`.
-step "browser tests" env WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}" \
+# wasm-bindgen-test-runner reads webdriver.json from the current directory (Chromium's flags and
+# Firefox's WebGPU prefs); the timeout is the one .cargo/config.toml gives `cargo test`. The
+# runner takes GECKODRIVER over CHROMEDRIVER, so each run names its driver alone.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
+step "chromium tests" env -u GECKODRIVER wasm-bindgen-test-runner "$web_tests"
+step "firefox tests" env -u CHROMEDRIVER GECKODRIVER="$(command -v geckodriver)" \
   wasm-bindgen-test-runner "$web_tests"
 
 step "cpu package" wasm_package pkg/cpu flex
