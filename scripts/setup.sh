@@ -4,7 +4,8 @@
 #                               node/npm, npm dev packages, Debian's dataset-fashion-mnist
 #   scripts/setup.sh --browser  the same, plus the browsers and drivers of the browser tests:
 #                               chromium and chromedriver; firefox-esr, geckodriver (crates.io,
-#                               pinned) and Mesa's Vulkan drivers (Firefox's WebGPU runs on lavapipe)
+#                               pinned) and Mesa's Vulkan drivers (Firefox's WebGPU runs on lavapipe);
+#                               WebKitGTK's WebKitWebDriver, with xvfb and xauth for its display
 # Sources: rustup, crates.io (cargo install), Debian apt, the npm registry. No prebuilt downloads.
 # No wasm-pack: cargo builds the wasm, the wasm-bindgen CLI makes the JS glue, and its
 # wasm-bindgen-test-runner runs the browser tests, so one tool compile serves all three.
@@ -17,7 +18,7 @@ want_browser=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "setup: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -53,6 +54,9 @@ if [ "$want_browser" -eq 1 ]; then
   [ -x /usr/bin/chromedriver ] || apt_pkgs+=(chromium-driver)
   [ -x /usr/bin/firefox-esr ] || apt_pkgs+=(firefox-esr)
   compgen -G '/usr/share/vulkan/icd.d/lvp_icd.*.json' >/dev/null || apt_pkgs+=(mesa-vulkan-drivers)
+  [ -x /usr/bin/WebKitWebDriver ] || apt_pkgs+=(webkit2gtk-driver)
+  command -v xvfb-run >/dev/null 2>&1 || apt_pkgs+=(xvfb)
+  command -v xauth >/dev/null 2>&1 || apt_pkgs+=(xauth)
 fi
 apt_log="${TMPDIR:-/tmp}/deep-inside-apt.$$.log"
 apt_pid=""

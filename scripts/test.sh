@@ -8,6 +8,8 @@
 #                   browser tests' wasm share it, so it is compiled once
 #   chromium tests  the wasm API in headless Chromium (WebGPU on SwiftShader)
 #   firefox tests   the same wasm in headless Firefox ESR (WebGPU on Mesa's lavapipe)
+#   webkit tests    the same wasm in WebKitGTK (WebKitWebDriver on a virtual display; no WebGPU
+#                   there, so its WebGPU tests check the fallback to the CPU instead)
 #   cpu package     pkg/cpu, linted on the way
 #   e2e             the page end to end (playwright-core)
 #
@@ -122,6 +124,10 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 step "chromium tests" env -u GECKODRIVER wasm-bindgen-test-runner "$web_tests"
 step "firefox tests" env -u CHROMEDRIVER GECKODRIVER="$(command -v geckodriver)" \
   wasm-bindgen-test-runner "$web_tests"
+# The runner drives WebKitWebDriver as it would safaridriver (no capabilities: the default
+# browser, MiniBrowser), on Xvfb since it runs with a window.
+step "webkit tests" env -u CHROMEDRIVER -u GECKODRIVER SAFARIDRIVER=/usr/bin/WebKitWebDriver \
+  xvfb-run -a wasm-bindgen-test-runner "$web_tests"
 
 step "cpu package" wasm_package pkg/cpu flex
 wasm_sizes pkg/cpu pkg/webgpu
