@@ -34,6 +34,17 @@ export async function open(pagePath, { webgpu, route }) {
   return { page, record, close };
 }
 
+/** Runs a class model of `steps` steps from the page's controls and waits for it to finish. */
+export async function runClassModel(page, steps) {
+  await page.evaluate((n) => {
+    const s = document.getElementById('cm-steps');
+    s.value = String(n);
+    s.dispatchEvent(new Event('input'));
+  }, steps);
+  await page.click('#cm-run');
+  await page.waitForFunction((n) => document.getElementById('cm-image').dataset.done === String(n), steps, { timeout: 120000 });
+}
+
 /** Draws a stroke through `points` (fractions of the element's box) with mouse events. */
 export async function stroke(page, selector, points) {
   const box = await page.locator(selector).boundingBox();

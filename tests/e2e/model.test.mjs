@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import path from 'node:path';
 import {
-  open, stroke, eight, SHOTS, counter, passed, unpainted, pixelsOf, checkExtras, checkArchitecture, allMaps,
+  open, stroke, eight, SHOTS, counter, passed, unpainted, pixelsOf, checkExtras, checkArchitecture, allMaps, runClassModel,
 } from './browser.mjs';
 
 const FASHION = ['T-shirt/top', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot'];
@@ -40,17 +40,24 @@ async function switchTo(page, model) {
   await page.waitForTimeout(300);
 }
 
+/** The page with its gallery loaded, on WebGPU (asked for explicitly) or the CPU. */
+async function openOn(webgpu) {
+  const opened = await open('/', { webgpu });
+  const { page } = opened;
+  await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100);
+  if (webgpu) {
+    await page.selectOption('#backend-select', 'webgpu');
+    await page.waitForFunction(() => /^WebGPU/.test(document.getElementById('backend-status').textContent), null, { timeout: 60000 });
+  }
+  return opened;
+}
+
 for (const webgpu of [false, true]) {
   const label = webgpu ? 'with WebGPU' : 'without WebGPU';
 
   test(`switching to Fashion-MNIST repaints every panel, and back (${label})`, async () => {
-    const { page, record, close } = await open('/', { webgpu });
+    const { page, record, close } = await openOn(webgpu);
     try {
-      await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100);
-      if (webgpu) {
-        await page.selectOption('#backend-select', 'webgpu');
-        await page.waitForFunction(() => /^WebGPU/.test(document.getElementById('backend-status').textContent), null, { timeout: 60000 });
-      }
       assert.deepEqual((await labels(page)).bars, DIGITS);
       const mnistGallery = await galleryImage(page, 0);
 
@@ -128,13 +135,8 @@ for (const webgpu of [false, true]) {
   });
 
   test(`the deeper MNIST net is one switch away: every panel rebuilt from its catalogue and painted (${label})`, async () => {
-    const { page, record, close } = await open('/', { webgpu });
+    const { page, record, close } = await openOn(webgpu);
     try {
-      await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100);
-      if (webgpu) {
-        await page.selectOption('#backend-select', 'webgpu');
-        await page.waitForFunction(() => /^WebGPU/.test(document.getElementById('backend-status').textContent), null, { timeout: 60000 });
-      }
       const offered = await page.evaluate(() => [...document.querySelectorAll('#model-select option')].map((o) => o.value));
       assert.deepEqual(offered, ['mnist', 'mnist-deep', 'fashion'], 'the switch offers the shipped models');
       await checkArchitecture(page, 'mnist');
@@ -172,13 +174,7 @@ for (const webgpu of [false, true]) {
       assert.notDeepEqual(await pixelsOf(page, 'lrp-conv1'), before, 'flat changes the pixel map');
 
       // The class model runs on this net too.
-      await page.evaluate(() => {
-        const s = document.getElementById('cm-steps');
-        s.value = '20';
-        s.dispatchEvent(new Event('input'));
-      });
-      await page.click('#cm-run');
-      await page.waitForFunction(() => document.getElementById('cm-image').dataset.done === '20', null, { timeout: 120000 });
+      await runClassModel(page, 20);
       assert.deepEqual(await unpainted(page, ['cm-image', 'cm-curves']), []);
       await page.screenshot({ path: path.join(SHOTS, `mnist-deep-${webgpu ? 'webgpu' : 'cpu'}.png`), fullPage: true });
 

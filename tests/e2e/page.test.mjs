@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import path from 'node:path';
 import {
-  open, stroke, eight, SHOTS, counter, passed, unpainted, pixelsOf, checkExtras, checkArchitecture, firstMaps,
+  open, stroke, eight, SHOTS, counter, passed, unpainted, pixelsOf, checkExtras, checkArchitecture, firstMaps, runClassModel,
 } from './browser.mjs';
 
 const updates = (page) => page.evaluate(() => Number(document.body.dataset.updates ?? 0));
@@ -136,13 +136,7 @@ for (const webgpu of [false, true]) {
       });
       await page.waitForFunction((b) => document.getElementById('map-box').dataset.box !== b, box);
 
-      await page.evaluate(() => {
-        const s = document.getElementById('cm-steps');
-        s.value = '50';
-        s.dispatchEvent(new Event('input'));
-      });
-      await page.click('#cm-run');
-      await page.waitForFunction(() => document.getElementById('cm-image').dataset.done === '50', null, { timeout: 120000 });
+      await runClassModel(page, 50);
       const p = Number(await page.textContent('#cm-prob'));
       assert.ok(p > 0 && p <= 1, `final p(c) shown: ${p}`);
       assert.deepEqual(await unpainted(page, ['cm-image', 'cm-curves']), []);
