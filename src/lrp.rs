@@ -20,7 +20,7 @@ use burn::tensor::Tensor;
 use crate::Error;
 use crate::model::{Kind, Layer, Model, Network};
 use crate::walk::{
-    Composite, Input, LinearRule, Param, PoolRule, Propagation, ReluRule, Term, walk,
+    Composite, Input, LinearRule, NormalizeRule, Param, PoolRule, Propagation, ReluRule, Term, walk,
 };
 
 /// One LRP rule for a conv or linear layer (docs/METHODS.md, "LRP rules").
@@ -246,8 +246,8 @@ impl Rule {
                 one(
                     vec![
                         term(1.0, Input::Plain, Param::Plain),
-                        term(-1.0, Input::Constant(low), Param::Positive),
-                        term(-1.0, Input::Constant(high), Param::Negative),
+                        term(-1.0, Input::Pixel(low), Param::Positive),
+                        term(-1.0, Input::Pixel(high), Param::Negative),
                     ],
                     None,
                     0.0,
@@ -435,6 +435,7 @@ impl Rules {
     fn composite(&self) -> Composite {
         Composite {
             relu: ReluRule::Identity,
+            normalize: NormalizeRule::Identity,
             max_pool: self.max_pool,
             avg_pool: PoolRule::Proportional,
             layers: self.layers.iter().map(|r| r.linear_rule()).collect(),

@@ -12,7 +12,7 @@ use burn::tensor::{Tensor, module};
 
 use crate::Error;
 use crate::model::config::symmetric_padding;
-use crate::model::{Layer, Network};
+use crate::model::{Layer, Network, Normalize};
 
 /// How a ReLU passes the signal `g` back (`a` is the ReLU's input).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +35,15 @@ pub enum PoolRule {
     Gradient,
     /// In proportion to the inputs of the window: LRP-0 on the window seen as a sum.
     Proportional,
+}
+
+/// How the input's normalisation passes the signal back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NormalizeRule {
+    /// The chain rule: `g / std_c`, so that gradients are with respect to the pixels.
+    Gradient,
+    /// Unchanged: relevance is an amount, and an affine map per pixel moves none of it.
+    Identity,
 }
 
 /// What replaces the parameters `w` (and `b`) of a layer in one term: ρ in the LRP formulas.
@@ -61,8 +70,11 @@ pub enum Input {
     Positive,
     /// `min(0, a)`.
     Negative,
-    /// The constant `v` everywhere (the pixel bounds of zB, or 1 for w² and flat).
+    /// The constant `v` everywhere (1 for w² and flat).
     Constant(f32),
+    /// The pixel value `v` as the layer sees it (zB's bounds): mapped through the input's
+    /// normalisation when the layer comes right after it, else `v` everywhere.
+    Pixel(f32),
 }
 
 /// One term: `coefficient · input(a)` through the layer with parameters `param(w)`.
@@ -97,6 +109,7 @@ pub enum LinearRule {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Composite {
     pub relu: ReluRule,
+    pub normalize: NormalizeRule,
     pub max_pool: PoolRule,
     pub avg_pool: PoolRule,
     /// One rule per conv/linear layer, from the input side.
@@ -112,6 +125,7 @@ impl Composite {
     pub fn backprop(relu: ReluRule, net: &Network) -> Self {
         Self {
             relu,
+            normalize: NormalizeRule::Gradient,
             max_pool: PoolRule::Gradient,
             avg_pool: PoolRule::Gradient,
             layers: vec![LinearRule::Gradient; net.weighted().len()],
@@ -150,6 +164,10 @@ pub fn walk(
     for (i, layer) in net.layers.iter().enumerate().rev() {
         let a = acts[i].clone();
         signal = match layer {
+            Layer::Normalize(n) => match composite.normalize {
+                NormalizeRule::Gradient => signal / Normalize::channels(&n.std, &a.device()),
+                NormalizeRule::Identity => signal,
+            },
             Layer::Relu(_) => relu_step(a, signal, composite.relu),
             Layer::MaxPool(pool) => {
                 let padding = padding(i, &pool.padding, &a, pool.kernel_size, pool.stride)?;
@@ -193,7 +211,12 @@ pub fn walk(
                     .next()
                     .ok_or_else(|| Error::argument("composite", "fewer layer rules than layers"))?;
                 let step = Weighted::new(i, layer, &a)?;
-                linear_step(&step, a, signal, rule)
+                // zB's bounds are pixels; after the normalisation they are mapped through it.
+                let pixels = match i.checked_sub(1).map(|p| &net.layers[p]) {
+                    Some(Layer::Normalize(n)) => Some(n),
+                    _ => None,
+                };
+                linear_step(&step, a, signal, rule, pixels)
             }
             Layer::BatchNorm(_) | Layer::Dropout(_) => {
                 return Err(Error::layer(
@@ -407,13 +430,19 @@ impl<'a> Weighted<'a> {
     }
 }
 
-fn linear_step(layer: &Weighted, a: Tensor<4>, g: Tensor<4>, rule: &LinearRule) -> Tensor<4> {
+fn linear_step(
+    layer: &Weighted,
+    a: Tensor<4>,
+    g: Tensor<4>,
+    rule: &LinearRule,
+    pixels: Option<&Normalize>,
+) -> Tensor<4> {
     match rule {
         LinearRule::Gradient => layer.transpose(Param::Plain, g),
         LinearRule::Relevance(parts) => {
             let mut total: Option<Tensor<4>> = None;
             for (weight, p) in parts {
-                let r = propagate(layer, a.clone(), g.clone(), p).mul_scalar(*weight);
+                let r = propagate(layer, a.clone(), g.clone(), p, pixels).mul_scalar(*weight);
                 total = Some(match total {
                     Some(t) => t + r,
                     None => r,
@@ -424,11 +453,17 @@ fn linear_step(layer: &Weighted, a: Tensor<4>, g: Tensor<4>, rule: &LinearRule) 
     }
 }
 
-fn propagate(layer: &Weighted, a: Tensor<4>, r: Tensor<4>, p: &Propagation) -> Tensor<4> {
+fn propagate(
+    layer: &Weighted,
+    a: Tensor<4>,
+    r: Tensor<4>,
+    p: &Propagation,
+    pixels: Option<&Normalize>,
+) -> Tensor<4> {
     let inputs: Vec<Tensor<4>> = p
         .terms
         .iter()
-        .map(|t| modify_input(a.clone(), t.input))
+        .map(|t| modify_input(a.clone(), t.input, pixels))
         .collect();
     let mut z: Option<Tensor<4>> = p.bias.and_then(|b| layer.bias(b, r.dims()));
     for (t, x) in p.terms.iter().zip(&inputs) {
@@ -455,12 +490,16 @@ fn propagate(layer: &Weighted, a: Tensor<4>, r: Tensor<4>, p: &Propagation) -> T
     out.unwrap_or_else(|| a.zeros_like())
 }
 
-fn modify_input(a: Tensor<4>, input: Input) -> Tensor<4> {
-    match input {
-        Input::Plain => a,
-        Input::Positive => a.clamp_min(0.0),
-        Input::Negative => a.clamp_max(0.0),
-        Input::Constant(v) => a.ones_like().mul_scalar(v),
+fn modify_input(a: Tensor<4>, input: Input, pixels: Option<&Normalize>) -> Tensor<4> {
+    match (input, pixels) {
+        (Input::Plain, _) => a,
+        (Input::Positive, _) => a.clamp_min(0.0),
+        (Input::Negative, _) => a.clamp_max(0.0),
+        (Input::Pixel(v), Some(n)) => {
+            let mapped = n.map(v, &a.device());
+            a.zeros_like() + mapped
+        }
+        (Input::Constant(v) | Input::Pixel(v), _) => a.ones_like().mul_scalar(v),
     }
 }
 

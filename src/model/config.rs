@@ -22,9 +22,18 @@ pub const MAX_PARAMETERS: usize = 20_000_000;
 /// (64 MB of f32 per image).
 pub const MAX_ACTIVATIONS: usize = 16_000_000;
 
+/// Input normalisation `(x − mean_c) / std_c`, one value per input channel.
+#[derive(Config, Debug)]
+pub struct NormalizeConfig {
+    pub mean: Vec<f32>,
+    pub std: Vec<f32>,
+}
+
 /// One layer of a sequential network.
 #[derive(Config, Debug)]
 pub enum LayerConfig {
+    /// The input's normalisation; only as the first layer.
+    Normalize(NormalizeConfig),
     /// A 2-D convolution (groups = 1; symmetric padding).
     Conv(Conv2dConfig),
     /// A fully connected layer on a flat input (`[features, 1, 1]`).
@@ -60,6 +69,7 @@ pub struct NetworkConfig {
 /// What kind of layer, as the page and the rules name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    Normalize,
     Conv,
     Linear,
     MaxPool,
@@ -74,6 +84,7 @@ pub enum Kind {
 impl Kind {
     pub fn name(self) -> &'static str {
         match self {
+            Kind::Normalize => "normalize",
             Kind::Conv => "conv",
             Kind::Linear => "linear",
             Kind::MaxPool => "max_pool",
@@ -94,6 +105,7 @@ impl Kind {
     /// The prefix of this kind's layer names.
     fn prefix(self) -> &'static str {
         match self {
+            Kind::Normalize => "normalize",
             Kind::Conv => "conv",
             Kind::Linear => "fc",
             Kind::MaxPool | Kind::AvgPool => "pool",
@@ -109,6 +121,7 @@ impl Kind {
 impl LayerConfig {
     pub fn kind(&self) -> Kind {
         match self {
+            LayerConfig::Normalize(_) => Kind::Normalize,
             LayerConfig::Conv(_) => Kind::Conv,
             LayerConfig::Linear(_) => Kind::Linear,
             LayerConfig::MaxPool(_) => Kind::MaxPool,
@@ -254,17 +267,7 @@ impl NetworkConfig {
     /// Checks the architecture and returns every layer's shapes, or an error naming the first
     /// layer that cannot work. Nothing is allocated for the network.
     pub fn check(&self) -> Result<Vec<LayerInfo>, Error> {
-        let [c, h, w] = self.input;
-        if !(c == 1 || c == 3) {
-            return Err(Error::architecture(format!(
-                "the input must have 1 or 3 channels, not {c}"
-            )));
-        }
-        if !(1..=MAX_SIDE).contains(&h) || !(1..=MAX_SIDE).contains(&w) {
-            return Err(Error::architecture(format!(
-                "the input must be at most {MAX_SIDE}×{MAX_SIDE}, not {h}×{w}"
-            )));
-        }
+        Self::check_input(self.input)?;
         let [low, high] = self.input_range;
         if !(low.is_finite() && high.is_finite() && low < high) {
             return Err(Error::architecture(format!(
@@ -335,6 +338,22 @@ impl NetworkConfig {
         Ok(out)
     }
 
+    /// Checks the input shape `[c, h, w]` alone: 1 or 3 channels, at most 64×64.
+    pub fn check_input(input: [usize; 3]) -> Result<(), Error> {
+        let [c, h, w] = input;
+        if !(c == 1 || c == 3) {
+            return Err(Error::architecture(format!(
+                "the input must have 1 or 3 channels, not {c}"
+            )));
+        }
+        if !(1..=MAX_SIDE).contains(&h) || !(1..=MAX_SIDE).contains(&w) {
+            return Err(Error::architecture(format!(
+                "the input must be at most {MAX_SIDE}×{MAX_SIDE}, not {h}×{w}"
+            )));
+        }
+        Ok(())
+    }
+
     /// The number of classes (checks the architecture).
     pub fn classes(&self) -> Result<usize, Error> {
         Ok(self.check()?.last().map_or(0, |l| l.output[0]))
@@ -366,7 +385,7 @@ pub fn layer_names(layers: &[LayerConfig]) -> Vec<String> {
 }
 
 /// One layer's output shape and parameter count for input `shape`, or why it cannot work.
-fn layer_shape(
+pub(crate) fn layer_shape(
     layer: &LayerConfig,
     shape: [usize; 3],
     previous: Option<Kind>,
@@ -374,6 +393,25 @@ fn layer_shape(
     let [c, h, w] = shape;
     let overflow = || "too many parameters".to_string();
     match layer {
+        LayerConfig::Normalize(n) => {
+            if previous.is_some() {
+                return Err("the input's normalisation must be the first layer".into());
+            }
+            if n.mean.len() != c || n.std.len() != c {
+                return Err(format!(
+                    "it needs one mean and one std per input channel ({c}), has {} and {}",
+                    n.mean.len(),
+                    n.std.len()
+                ));
+            }
+            if let Some(m) = n.mean.iter().find(|m| !m.is_finite()) {
+                return Err(format!("mean {m} is not finite"));
+            }
+            if let Some(s) = n.std.iter().find(|s| !(s.is_finite() && **s > 0.0)) {
+                return Err(format!("std must be finite and > 0, not {s}"));
+            }
+            Ok((shape, 0))
+        }
         LayerConfig::Conv(conv) => {
             let [inputs, outputs] = conv.channels;
             if conv.groups != 1 {

@@ -6,9 +6,43 @@ use burn::module::Module;
 use burn::nn::conv::Conv2d;
 use burn::nn::pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
 use burn::nn::{BatchNorm, Dropout, Linear, Relu};
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 
 use super::config::Kind;
+
+/// `(x − mean_c) / std_c` per channel: a model's input normalisation, kept as its first layer
+/// so that the network still takes pixels. The gradient goes through it; relevance passes it
+/// unchanged, and zB's pixel bounds are mapped through it.
+#[derive(Module, Debug)]
+pub struct Normalize {
+    #[module(skip)]
+    pub mean: Vec<f32>,
+    #[module(skip)]
+    pub std: Vec<f32>,
+}
+
+impl Normalize {
+    /// `values` (one per channel) as a `[1, c, 1, 1]` tensor that broadcasts over a batch.
+    pub fn channels(values: &[f32], device: &Device) -> Tensor<4> {
+        Tensor::<1>::from_floats(values, device).reshape([1, values.len(), 1, 1])
+    }
+
+    /// The pixel value `v` as the layer after this one sees it, per channel: `[1, c, 1, 1]`.
+    pub fn map(&self, v: f32, device: &Device) -> Tensor<4> {
+        let mapped: Vec<f32> = self
+            .mean
+            .iter()
+            .zip(&self.std)
+            .map(|(m, s)| (v - m) / s)
+            .collect();
+        Self::channels(&mapped, device)
+    }
+
+    pub fn forward(&self, a: Tensor<4>) -> Tensor<4> {
+        let device = a.device();
+        (a - Self::channels(&self.mean, &device)) / Self::channels(&self.std, &device)
+    }
+}
 
 /// `[n, c, h, w]` → `[n, c·h·w, 1, 1]`.
 #[derive(Module, Debug, Default)]
@@ -16,6 +50,7 @@ pub struct Flatten;
 
 #[derive(Module, Debug)]
 pub enum Layer {
+    Normalize(Normalize),
     Conv(Conv2d),
     /// Weight `[in, out]`, on `[n, in, 1, 1]`.
     Linear(Linear),
@@ -32,6 +67,7 @@ pub enum Layer {
 impl Layer {
     pub fn kind(&self) -> Kind {
         match self {
+            Layer::Normalize(_) => Kind::Normalize,
             Layer::Conv(_) => Kind::Conv,
             Layer::Linear(_) => Kind::Linear,
             Layer::MaxPool(_) => Kind::MaxPool,
@@ -47,6 +83,7 @@ impl Layer {
     /// The layer's output for input `a`.
     pub fn forward(&self, a: Tensor<4>) -> Tensor<4> {
         match self {
+            Layer::Normalize(n) => n.forward(a),
             Layer::Conv(conv) => conv.forward(a),
             Layer::Linear(linear) => {
                 let [n, f, _, _] = a.dims();

@@ -4,6 +4,7 @@
 
 pub mod architectures;
 pub mod config;
+pub mod import;
 pub mod layer;
 pub mod store;
 
@@ -13,8 +14,8 @@ use burn::nn::pool::AdaptiveAvgPool2dConfig;
 use burn::nn::{BatchNorm, Initializer, Linear, Relu};
 use burn::tensor::{Device, Tensor, TensorData};
 
-pub use config::{Kind, LayerConfig, LayerInfo, NetworkConfig};
-pub use layer::{Flatten, Layer};
+pub use config::{Kind, LayerConfig, LayerInfo, NetworkConfig, NormalizeConfig};
+pub use layer::{Flatten, Layer, Normalize};
 
 use crate::Error;
 use crate::rng::SplitMix;
@@ -36,6 +37,10 @@ impl NetworkConfig {
             .layers
             .iter()
             .map(|layer| match layer {
+                LayerConfig::Normalize(n) => Layer::Normalize(layer::Normalize {
+                    mean: n.mean.clone(),
+                    std: n.std.clone(),
+                }),
                 LayerConfig::Conv(c) => {
                     Layer::Conv(c.clone().with_initializer(Initializer::Zeros).init(device))
                 }

@@ -43,6 +43,13 @@ pub fn load(config: &NetworkConfig, bytes: &[u8], device: &Device) -> Result<Net
     let applied = network
         .load_from(&mut store)
         .map_err(|e| Error::file("weights", e))?;
+    check_applied(&applied)?;
+    check_finite(&network)?;
+    Ok(network.to_device(device))
+}
+
+/// Refuses a load that left tensors missing, unused or in error.
+pub(crate) fn check_applied(applied: &burn_store::ApplyResult) -> Result<(), Error> {
     if let Some(e) = applied.errors.first() {
         return Err(Error::file("weights", e));
     }
@@ -64,12 +71,11 @@ pub fn load(config: &NetworkConfig, bytes: &[u8], device: &Device) -> Result<Net
             ),
         ));
     }
-    check_finite(&network)?;
-    Ok(network.to_device(device))
+    Ok(())
 }
 
 /// Refuses NaN and infinite weights: one would turn every explanation into NaN.
-fn check_finite(network: &Network) -> Result<(), Error> {
+pub(crate) fn check_finite(network: &Network) -> Result<(), Error> {
     struct Finite(Option<String>, Vec<String>);
     impl burn::module::ModuleVisitor for Finite {
         fn enter_module(&mut self, name: &str, _container: &str) {

@@ -1,6 +1,8 @@
 //! Helpers shared by the native integration tests.
 #![allow(dead_code)] // each test file uses a different subset
 
+pub mod onnx;
+
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor, TensorData};
 use deep_inside::backend;
