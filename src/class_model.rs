@@ -106,12 +106,17 @@ impl Options {
 
 /// A start by name: "noise", "mean" (of `dataset`'s training set) or "dataset" (held-out image
 /// `index` of `dataset`, or one chosen by the seed when `index` is `None`).
-pub fn start(name: &str, dataset: Dataset, index: Option<i64>, seed: u64) -> Result<Start, Error> {
+pub fn start(
+    name: &str,
+    dataset: Option<Dataset>,
+    index: Option<i64>,
+    seed: u64,
+) -> Result<Start, Error> {
     match name {
         "noise" => Ok(Start::Noise),
-        "mean" => Ok(Start::Mean(dataset.mean()?)),
+        "mean" => Ok(Start::Mean(self::dataset(dataset, "start")?.mean()?)),
         "dataset" => {
-            let digits = dataset.heldout()?;
+            let digits = self::dataset(dataset, "start")?.heldout()?;
             let i = match index {
                 Some(i) if (0..digits.len() as i64).contains(&i) => i as usize,
                 Some(i) => {
@@ -129,6 +134,16 @@ pub fn start(name: &str, dataset: Dataset, index: Option<i64>, seed: u64) -> Res
             format!("expected \"noise\", \"mean\" or \"dataset\", got {other:?}"),
         )),
     }
+}
+
+/// The model's data set, or why `what` needs one: a user's model comes without one.
+pub fn dataset(dataset: Option<Dataset>, what: &str) -> Result<Dataset, Error> {
+    dataset.ok_or_else(|| {
+        Error::argument(
+            what,
+            "a user's model comes without a data set (no mean or held-out images)",
+        )
+    })
 }
 
 /// A running ascent.

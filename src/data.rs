@@ -186,7 +186,7 @@ fn provided(model: Shipped) -> Result<(Files, Option<DataFiles>), Error> {
         Error::argument(
             "model",
             format!(
-                "the {} model's files are not loaded: call loadModel({:?}, files) first",
+                "the {} model's files are not loaded: call provideModel({:?}, files) first",
                 model.name(),
                 model.name()
             ),

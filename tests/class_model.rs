@@ -14,7 +14,7 @@ const STARTS: [&str; 3] = ["noise", "mean", "dataset"];
 
 fn options(start_name: &str, seed: u64) -> Options {
     Options {
-        start: start(start_name, Dataset::Mnist, None, seed).unwrap(),
+        start: start(start_name, Some(Dataset::Mnist), None, seed).unwrap(),
         seed,
         ..Options::default()
     }
@@ -68,7 +68,7 @@ fn the_objective_rises_on_every_shipped_network() {
         for name in STARTS {
             for class in [1, 6] {
                 let o = Options {
-                    start: start(name, shipped.dataset(), None, 3).unwrap(),
+                    start: start(name, Some(shipped.dataset()), None, 3).unwrap(),
                     seed: 3,
                     ..Options::default()
                 };
@@ -190,15 +190,25 @@ fn bad_options_give_clear_errors() {
         .contains("start")
     );
     assert!(
-        start("sky", Dataset::Mnist, None, 0)
+        start("sky", Some(Dataset::Mnist), None, 0)
             .unwrap_err()
             .to_string()
             .contains("start")
     );
     assert!(
-        start("dataset", Dataset::Mnist, Some(1000), 0)
+        start("dataset", Some(Dataset::Mnist), Some(1000), 0)
             .unwrap_err()
             .to_string()
             .contains("index")
     );
+    // A user's model has no data set to start from, only noise.
+    for name in ["mean", "dataset"] {
+        assert!(
+            start(name, None, None, 0)
+                .unwrap_err()
+                .to_string()
+                .contains("without a data set")
+        );
+    }
+    assert!(start("noise", None, None, 0).is_ok());
 }

@@ -418,7 +418,10 @@ fn corrupt_files_are_refused_with_a_reason() {
     g.initializers.push(tensor("bias", &[5], &[0.0; 5]));
     g.nodes[0] = node("Conv", "conv", &["input", "w", "bias"], &["a"], &[]);
     let m = message(load(&g.model()));
-    assert!(m.contains("node 'conv' (Conv): bias has 5 values, the layer needs 4"), "{m}");
+    assert!(
+        m.contains("node 'conv' (Conv): bias has 5 values, the layer needs 4"),
+        "{m}"
+    );
     // NaN and infinite weights.
     for bad in [f32::NAN, f32::INFINITY] {
         let mut g = tiny(1, 8, 4);

@@ -7,7 +7,9 @@
 use std::cell::RefCell;
 
 use deep_inside::data::Shipped;
-use deep_inside::web::{DeepInside, heldout_digits, load_model, localise, models, presets, rules};
+use deep_inside::web::{
+    DeepInside, heldout_digits, localise, models, presets, provide_model, rules,
+};
 use deep_inside::{Error, lrp};
 use js_sys::{Array, Float32Array, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -146,12 +148,12 @@ thread_local! {
 }
 
 /// `model` on `backend`. A model the browser build does not embed is handed over first with
-/// `loadModel`, from the shipped files; the first time, `create` is checked to refuse it
-/// before, and `loadModel` to refuse a corrupt file, naming it.
+/// `provideModel`, from the shipped files; the first time, `create` is checked to refuse it
+/// before, and `provideModel` to refuse a corrupt file, naming it.
 async fn open(backend: &str, model: Shipped) -> DeepInside {
     if model != Shipped::Mnist && !LOADED.with(|l| l.borrow().contains(&model)) {
         let early = DeepInside::open("cpu", model).await.err().expect("refused");
-        assert!(early.to_string().contains("loadModel"), "{early}");
+        assert!(early.to_string().contains("provideModel"), "{early}");
         let bytes = |b: &[u8]| JsValue::from(js_sys::Uint8Array::from(b));
         let (config, weights): (&[u8], &[u8]) = match model {
             Shipped::MnistDeep => (
@@ -179,7 +181,7 @@ async fn open(backend: &str, model: Shipped) -> DeepInside {
                     *v = bytes(&[1, 2, 3]);
                 }
             }
-            let e: JsValue = load_model(model.name().into(), object(&bad))
+            let e: JsValue = provide_model(model.name().into(), object(&bad))
                 .expect_err("a corrupt file is refused")
                 .into();
             assert_eq!(kind(&e), ("ArgumentError".into(), format!("files.{key}")));
@@ -187,7 +189,7 @@ async fn open(backend: &str, model: Shipped) -> DeepInside {
         for (key, _) in &files {
             corrupt(key);
         }
-        load_model(model.name().into(), object(&files)).unwrap();
+        provide_model(model.name().into(), object(&files)).unwrap();
         LOADED.with(|l| l.borrow_mut().push(model));
     }
     DeepInside::open(backend, model).await.unwrap()
@@ -378,7 +380,9 @@ async fn invalid_input_gives_named_errors_and_the_next_call_works() {
     assert_eq!(kind(&e), ("ArgumentError".into(), "quantile".into()));
     let e: JsValue = localise(x(), 0.9, Some(27.0), None).unwrap_err().into();
     assert_eq!(kind(&e).1, "map");
-    let e: JsValue = load_model("mnist".into(), object(&[])).unwrap_err().into();
+    let e: JsValue = provide_model("mnist".into(), object(&[]))
+        .unwrap_err()
+        .into();
     assert_eq!(kind(&e).1, "model");
 
     assert_eq!(

@@ -34,7 +34,7 @@ async function provide(m, model) {
     const response = await fetch(new URL(`../assets/${model}/${file}`, import.meta.url));
     files[key] = new Uint8Array(await response.arrayBuffer());
   }
-  m.loadModel(model, files);
+  m.provideModel(model, files);
 }
 
 async function bench(build, backend) {

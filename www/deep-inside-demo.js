@@ -249,7 +249,7 @@ class DeepInsideDemo extends HTMLElement {
     } else if (name === 'digit') {
       if (this.#heldout) this.#useHeldout(this.#firstOf(this.digit));
     } else if (name === 'model') {
-      if (this.#heldout) this.#loadModel().catch((e) => this.#fail(e));
+      if (this.#heldout) this.#provideModel().catch((e) => this.#fail(e));
     } else if (name === 'backend' && this.isConnected) {
       switchBackend(this.backend);
       this.#schedule();
@@ -464,14 +464,14 @@ class DeepInsideDemo extends HTMLElement {
     try {
       this.#conn.listeners.add((e) => { this.dataset.backend = e.backend; });
       await this.#conn.ready;
-      await this.#loadModel();
+      await this.#provideModel();
     } catch (e) {
       this.#fail(e);
     }
   }
 
   // The held-out images and class names of the `model` attribute, then its first image.
-  async #loadModel() {
+  async #provideModel() {
     const asked = this.model;
     const entry = (await this.#conn.models()).find((m) => m.name === asked);
     const model = entry ? asked : 'mnist';   // an unknown name: the default model

@@ -60,7 +60,7 @@ async function ready(b, model) {
   if (!entry.embedded && !handed.has(key)) {
     const files = await fetchFiles(entry);
     if (!handed.has(key)) {
-      w.loadModel(model, files);
+      w.provideModel(model, files);
       handed.add(key);
     }
   }

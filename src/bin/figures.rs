@@ -23,7 +23,7 @@ fn main() {
         for class in 0..10 {
             let seed = class as u64;
             let options = Options {
-                start: start(name, data::Dataset::Mnist, None, seed).expect("start"),
+                start: start(name, Some(data::Dataset::Mnist), None, seed).expect("start"),
                 seed,
                 ..Options::default()
             };

@@ -14,6 +14,7 @@ use crate::data::Dataset;
 use crate::faithfulness;
 use crate::lrp::Rules;
 use crate::model::Model;
+use crate::model::import::Format;
 use crate::walk::PoolRule;
 
 /// A crate error as a JS `Error`: `message` is the `Display` text, `name` says the kind
@@ -242,6 +243,14 @@ pub fn smoothing(options: &JsValue) -> Result<Smoothing, Error> {
     Ok(smoothing)
 }
 
+/// `loadModel`'s options: the format, detected from the bytes when absent.
+pub fn load_options(options: &JsValue) -> Result<Option<Format>, Error> {
+    let o = Options::new(options)?;
+    o.text("format")?
+        .map(|f| Format::parse(&f).map_err(|e| e.renamed("format", "options.format")))
+        .transpose()
+}
+
 /// Integrated Gradients' options: the path points (checked by the core) and the baseline.
 pub fn integration(options: &JsValue) -> Result<(usize, Baseline), Error> {
     let o = Options::new(options)?;
@@ -298,7 +307,7 @@ pub const ASCENT_OPTIONS: &[&str] = &[
 ];
 
 /// The class model's options; a "mean" or "dataset" start comes from `dataset`.
-pub fn ascent(options: &JsValue, dataset: Dataset) -> Result<AscentOptions, Error> {
+pub fn ascent(options: &JsValue, dataset: Option<Dataset>) -> Result<AscentOptions, Error> {
     let o = Options::new(options)?;
     let defaults = AscentOptions::default();
     let objective = match o.text("objective")?.as_deref() {

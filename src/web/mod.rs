@@ -11,6 +11,7 @@ mod types;
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use burn::module::Module;
 use burn::tensor::Device;
 use js_sys::{Float32Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -23,6 +24,7 @@ use crate::colormap::{self, Colormap};
 use crate::data::{self, Dataset, Shipped};
 use crate::faithfulness::{self, Perturbation};
 use crate::lrp::{self, Rule, Rules};
+use crate::model::import::{self, Format};
 use crate::model::{Layer, Model, Network};
 use crate::saliency::{self, Method};
 use crate::sanity;
@@ -38,10 +40,34 @@ pub fn start() {
     gpu::run_constructors_once();
 }
 
+/// Where a model came from: shipped with the page, or a user's file (`loadModel`).
+#[derive(Clone, Copy)]
+enum Source {
+    Shipped(Shipped),
+    User,
+}
+
+impl Source {
+    fn name(self) -> &'static str {
+        match self {
+            Source::Shipped(s) => s.name(),
+            Source::User => "user",
+        }
+    }
+
+    /// The data set behind the model's held-out images and mean image; a user's model has none.
+    fn dataset(self) -> Option<Dataset> {
+        match self {
+            Source::Shipped(s) => Some(s.dataset()),
+            Source::User => None,
+        }
+    }
+}
+
 /// One network on one device, and what its instance keeps between calls.
 struct Inner {
     device: Device,
-    shipped: Shipped,
+    source: Source,
     model: Model,
     /// The recommended composite: the layer table's rules, and the sanity check's LRP.
     recommended: Rules,
@@ -60,7 +86,7 @@ impl Inner {
     }
 }
 
-/// A shipped model on one backend. Make it with `DeepInside.create(backend, model)`.
+/// A model on one backend. Make it with `DeepInside.create(backend, model)`.
 #[wasm_bindgen]
 pub struct DeepInside {
     inner: Rc<Inner>,
@@ -76,11 +102,28 @@ impl DeepInside {
         let files = model.files()?;
         let choice = gpu::choose(backend).await?;
         let loaded = Model::load(files.config, files.weights, &choice.device)?;
+        Self::with(choice, Source::Shipped(model), loaded)
+    }
+
+    /// A user's model (from `loadModel`) on `backend`.
+    async fn open_user(backend: &str, loaded: &Loaded) -> Result<DeepInside, Error> {
+        gpu::run_constructors_once();
+        let cpu = &loaded.model;
+        let choice = gpu::choose(backend).await?;
+        let loaded = Model {
+            config: cpu.config.clone(),
+            table: cpu.table.clone(),
+            network: cpu.network.clone().to_device(&choice.device),
+        };
+        Self::with(choice, Source::User, loaded)
+    }
+
+    fn with(choice: gpu::Choice, source: Source, loaded: Model) -> Result<DeepInside, Error> {
         let recommended = Rules::preset("recommended", &loaded)?;
         Ok(DeepInside {
             inner: Rc::new(Inner {
                 device: choice.device,
-                shipped: model,
+                source,
                 model: loaded,
                 recommended,
                 cascade: RefCell::default(),
@@ -137,27 +180,39 @@ impl DeepInside {
 
 #[wasm_bindgen]
 impl DeepInside {
-    /// Picks a backend and loads a shipped model onto it.
+    /// Picks a backend and loads a model onto it.
     /// `backend`: "auto" (WebGPU only on a hardware adapter that comes up in time, else the
     /// CPU), "webgpu" (forced; rejects when unavailable) or "cpu".
     /// `model`: a name from `models()`: "mnist" (the default, embedded), "mnist-deep" or
-    /// "fashion" (these two after `loadModel`).
+    /// "fashion" (these two after `provideModel`); or a `UserModel` from `loadModel`.
     #[wasm_bindgen(unchecked_return_type = "Promise<DeepInside>")]
     pub fn create(
         #[wasm_bindgen(unchecked_param_type = "\"auto\" | \"webgpu\" | \"cpu\"")] backend: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ModelName | undefined")] model: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ModelName | UserModel | undefined")] model: JsValue,
     ) -> Promise {
-        let input = text("backend", &backend).and_then(|b| Ok((b, shipped(&model)?)));
+        let input = text("backend", &backend).and_then(|b| {
+            let user = UserModel::from_js(&model)?;
+            let shipped = if user.is_some() {
+                Shipped::Mnist
+            } else {
+                shipped(&model)?
+            };
+            Ok((b, user, shipped))
+        });
         future_to_promise(async move {
-            let (backend, model) = input?;
-            Ok(DeepInside::open(&backend, model).await?.into())
+            let (backend, user, shipped) = input?;
+            let di = match user {
+                Some(user) => DeepInside::open_user(&backend, &user).await?,
+                None => DeepInside::open(&backend, shipped).await?,
+            };
+            Ok(di.into())
         })
     }
 
-    /// The model in use: "mnist", "mnist-deep" or "fashion".
-    #[wasm_bindgen(getter, unchecked_return_type = "ModelName")]
+    /// The model in use: "mnist", "mnist-deep", "fashion", or "user" for a `UserModel`.
+    #[wasm_bindgen(getter, unchecked_return_type = "ModelName | \"user\"")]
     pub fn model(&self) -> String {
-        self.inner.shipped.name().into()
+        self.inner.source.name().into()
     }
 
     /// The backend in use: "cpu" or "webgpu".
@@ -177,20 +232,7 @@ impl DeepInside {
     /// layers (`weighted`) the recommended composite's rule.
     #[wasm_bindgen(getter, unchecked_return_type = "LayerInfo[]")]
     pub fn layers(&self) -> JsValue {
-        let mut rules = self.inner.recommended.layers.iter();
-        array(self.inner.model.table.iter().map(|l| {
-            let weighted = l.kind.is_weighted();
-            let rule = if weighted { rules.next() } else { None };
-            object([
-                ("name", l.name.as_str().into()),
-                ("kind", l.kind.name().into()),
-                ("input", shape(l.input)),
-                ("output", shape(l.output)),
-                ("parameters", number(l.parameters)),
-                ("weighted", weighted.into()),
-                ("rule", rule.map_or(JsValue::NULL, |r| r.name().into())),
-            ])
-        }))
+        layer_table(&self.inner.model, &self.inner.recommended)
     }
 
     /// `[channels, height, width]` of one input image.
@@ -359,7 +401,9 @@ impl DeepInside {
             |inner, (pixels, class, steps, baseline)| async move {
                 let base = match baseline {
                     Baseline::Black => vec![0.0; pixels.len()],
-                    Baseline::Mean => inner.shipped.dataset().mean()?,
+                    Baseline::Mean => {
+                        class_model::dataset(inner.source.dataset(), "options.baseline")?.mean()?
+                    }
                 };
                 let net = &inner.model.network;
                 let ig = attribution::integrated_gradients(
@@ -595,7 +639,7 @@ impl DeepInside {
         #[wasm_bindgen(unchecked_param_type = "ClassModelOptions | undefined")] options: JsValue,
     ) -> Result<ClassModel, Error> {
         let class = self.class(class)?;
-        let options = interop::ascent(&options, self.inner.shipped.dataset())?;
+        let options = interop::ascent(&options, self.inner.source.dataset())?;
         let model = &self.inner.model;
         let ascent = Ascent::new(model, class as i64, options.clone(), &self.inner.device)
             .map_err(interop::in_options(interop::ASCENT_OPTIONS))?;
@@ -653,12 +697,179 @@ impl ClassModel {
     }
 }
 
+/// The layer table the page shows: name, kind, shapes, parameters, and for conv and linear
+/// layers the rule `rules` gives them.
+fn layer_table(model: &Model, rules: &Rules) -> JsValue {
+    let mut rules = rules.layers.iter();
+    array(model.table.iter().map(|l| {
+        let weighted = l.kind.is_weighted();
+        let rule = if weighted { rules.next() } else { None };
+        object([
+            ("name", l.name.as_str().into()),
+            ("kind", l.kind.name().into()),
+            ("input", shape(l.input)),
+            ("output", shape(l.output)),
+            ("parameters", number(l.parameters)),
+            ("weighted", weighted.into()),
+            ("rule", rule.map_or(JsValue::NULL, |r| r.name().into())),
+        ])
+    }))
+}
+
+/// A user's model read by `loadModel`, kept until its handle is freed.
+struct Loaded {
+    model: Model,
+    format: Format,
+    notes: Vec<String>,
+    recommended: Rules,
+}
+
+thread_local! {
+    /// The user's models by handle id. A handle holds only its id, so that `create` can take
+    /// it from JS without consuming it.
+    static USER_MODELS: RefCell<(u32, std::collections::HashMap<u32, Rc<Loaded>>)> =
+        RefCell::default();
+}
+
+/// A model from a user's file (ONNX, or the safetensors file of `scripts/export_pytorch.py`),
+/// parsed and checked, in this instance's memory only. `DeepInside.create(backend, model)`
+/// puts it on a backend; `free()` lets it go.
+#[wasm_bindgen]
+pub struct UserModel {
+    id: u32,
+}
+
+impl Drop for UserModel {
+    fn drop(&mut self) {
+        USER_MODELS.with(|m| m.borrow_mut().1.remove(&self.id));
+    }
+}
+
+/// The user's model with handle `id`.
+fn loaded(id: u32) -> Result<Rc<Loaded>, Error> {
+    USER_MODELS
+        .with(|m| m.borrow().1.get(&id).cloned())
+        .ok_or_else(|| Error::argument("model", "this UserModel was freed"))
+}
+
+impl UserModel {
+    fn loaded(&self) -> Result<Rc<Loaded>, Error> {
+        loaded(self.id)
+    }
+
+    /// The model behind a JS value: `Some` for a `UserModel`, `None` for a string or
+    /// `undefined` (a shipped model), an error for anything else or a freed handle.
+    fn from_js(v: &JsValue) -> Result<Option<Rc<Loaded>>, Error> {
+        if v.is_undefined() || v.is_null() || v.is_string() {
+            return Ok(None);
+        }
+        let id = Reflect::get(v, &"id".into())
+            .ok()
+            .and_then(|id| id.as_f64())
+            .filter(|id| id.fract() == 0.0 && *id >= 0.0 && *id <= f64::from(u32::MAX))
+            .ok_or_else(|| {
+                Error::argument(
+                    "model",
+                    "must be a model name or a UserModel from loadModel",
+                )
+            })?;
+        loaded(id as u32).map(Some)
+    }
+}
+
+#[wasm_bindgen]
+impl UserModel {
+    /// The handle's number (how `create` finds the model).
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The format the file was read as: "onnx" or "safetensors".
+    #[wasm_bindgen(getter, unchecked_return_type = "\"onnx\" | \"safetensors\"")]
+    pub fn format(&self) -> Result<String, Error> {
+        Ok(self.loaded()?.format.name().into())
+    }
+
+    /// The layer table: as `DeepInside.layers`, with the recommended composite's rules.
+    #[wasm_bindgen(getter, unchecked_return_type = "LayerInfo[]")]
+    pub fn layers(&self) -> Result<JsValue, Error> {
+        let loaded = self.loaded()?;
+        Ok(layer_table(&loaded.model, &loaded.recommended))
+    }
+
+    /// `[channels, height, width]` of one input.
+    #[wasm_bindgen(getter, unchecked_return_type = "[number, number, number]")]
+    pub fn input(&self) -> Result<JsValue, Error> {
+        Ok(shape(self.loaded()?.model.input()))
+    }
+
+    /// The class names from the file's metadata, else "0", "1", ….
+    #[wasm_bindgen(getter, js_name = classNames)]
+    pub fn class_names(&self) -> Result<Vec<String>, Error> {
+        Ok(self.loaded()?.model.class_names())
+    }
+
+    /// What was changed on the way in, in words (a dropped softmax, ignored class names).
+    #[wasm_bindgen(getter)]
+    pub fn notes(&self) -> Result<Vec<String>, Error> {
+        Ok(self.loaded()?.notes.clone())
+    }
+}
+
+/// Reads a user's model from the bytes of its file: ONNX (any framework's export of a
+/// sequential CNN) or the safetensors file of `scripts/export_pytorch.py`. `options.format`
+/// ("onnx" | "safetensors") skips detection. The file is checked before anything large is
+/// allocated (at most 100 MB, 20 M parameters, 1 or 3 input channels, 64×64, 1,000 classes);
+/// a refused file rejects with a `FileError` or `ArchitectureError` that says why.
+#[wasm_bindgen(js_name = loadModel)]
+pub fn load_model(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "LoadOptions | undefined")] options: JsValue,
+) -> Result<UserModel, Error> {
+    let bytes = if bytes.is_instance_of::<js_sys::ArrayBuffer>() {
+        Uint8Array::new(&bytes)
+    } else {
+        bytes
+            .dyn_into::<Uint8Array>()
+            .map_err(|_| Error::argument("bytes", "must be a Uint8Array or an ArrayBuffer"))?
+    };
+    let format = interop::load_options(&options)?;
+    if bytes.length() as usize > import::MAX_FILE {
+        return Err(Error::file(
+            "model",
+            format!(
+                "the file is {:.1} MB; at most {} MB is allowed",
+                f64::from(bytes.length()) / 1e6,
+                import::MAX_FILE / 1_000_000
+            ),
+        ));
+    }
+    let imported = import::import(&bytes.to_vec(), format)?;
+    let model = Model::new(imported.config, &imported.network)?;
+    let recommended = Rules::preset("recommended", &model)?;
+    let loaded = Rc::new(Loaded {
+        model,
+        format: imported.format,
+        notes: imported.notes,
+        recommended,
+    });
+    let id = USER_MODELS.with(|m| {
+        let mut m = m.borrow_mut();
+        m.0 = m.0.wrapping_add(1);
+        let id = m.0;
+        m.1.insert(id, loaded);
+        id
+    });
+    Ok(UserModel { id })
+}
+
 /// The shipped model named by an optional JS string ("mnist" when left out).
 fn shipped(v: &JsValue) -> Result<Shipped, Error> {
     optional_text("model", v)?.map_or(Ok(Shipped::Mnist), |name| Shipped::parse(&name))
 }
 
-/// What `loadModel` needs for `model`: the key in its `files` object and the file's name in
+/// What `provideModel` needs for `model`: the key in its `files` object and the file's name in
 /// `assets/<model>/` (nothing for an embedded model).
 fn files_needed(model: Shipped) -> Vec<(&'static str, &'static str)> {
     if model.embedded() {
@@ -672,7 +883,7 @@ fn files_needed(model: Shipped) -> Vec<(&'static str, &'static str)> {
 }
 
 /// The shipped models: `{name, title, dataset, embedded, files}`; `files` maps the keys
-/// `loadModel` wants to the files' names in `assets/<name>/` (empty for an embedded model).
+/// `provideModel` wants to the files' names in `assets/<name>/` (empty for an embedded model).
 #[wasm_bindgen(unchecked_return_type = "ModelEntry[]")]
 pub fn models() -> JsValue {
     array(Shipped::ALL.into_iter().map(|m| {
@@ -707,8 +918,8 @@ pub fn presets() -> JsValue {
 /// `files` holds the bytes of `assets/<model>/<file>` under the keys `models()` lists:
 /// `{config, weights}` for "mnist-deep", `{config, weights, heldout, mean}` for "fashion".
 /// Checked, then kept; `DeepInside.create(backend, model)` and `heldoutDigits(model)` need it.
-#[wasm_bindgen(js_name = loadModel)]
-pub fn load_model(
+#[wasm_bindgen(js_name = provideModel)]
+pub fn provide_model(
     #[wasm_bindgen(unchecked_param_type = "ModelName")] model: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ModelFiles")] files: JsValue,
 ) -> Result<(), Error> {

@@ -15,17 +15,22 @@ export interface ModelEntry {
   title: string;
   /** The data set it was trained on: its held-out images and mean image. */
   dataset: "mnist" | "fashion";
-  /** Whether this build embeds it; otherwise `loadModel` must hand over its files first. */
+  /** Whether this build embeds it; otherwise `provideModel` must hand over its files first. */
   embedded: boolean;
-  /** What `loadModel` wants: key → file name in `assets/<name>/` (empty when embedded). */
+  /** What `provideModel` wants: key → file name in `assets/<name>/` (empty when embedded). */
   files: Record<string, string>;
 }
-/** The files of `loadModel`, by the keys `ModelEntry.files` lists. */
+/** The files of `provideModel`, by the keys `ModelEntry.files` lists. */
 export interface ModelFiles {
   config: Uint8Array;
   weights: Uint8Array;
   heldout?: Uint8Array;
   mean?: Uint8Array;
+}
+/** `loadModel`'s options. */
+export interface LoadOptions {
+  /** The file's format; detected from its bytes when left out. */
+  format?: "onnx" | "safetensors";
 }
 /** An entry of the `rules()` and `presets()` catalogues. */
 export interface CatalogueEntry {
@@ -36,7 +41,7 @@ export interface CatalogueEntry {
 export interface LayerInfo {
   /** "conv1", "fc2", "pool1", "bn3", ... */
   name: string;
-  kind: "conv" | "linear" | "max_pool" | "avg_pool" | "global_avg_pool" | "batch_norm" | "relu" | "flatten" | "dropout";
+  kind: "normalize" | "conv" | "linear" | "max_pool" | "avg_pool" | "global_avg_pool" | "batch_norm" | "relu" | "flatten" | "dropout";
   /** [channels, height, width]. */
   input: [number, number, number];
   output: [number, number, number];

@@ -35,7 +35,7 @@ const badClass = () => pick([-1, 10, 11, NaN, Infinity, -Infinity, 1e30, 2.5, -0
 const badText = () => pick(['', 'GRADIENT', 'lrp', 'autoo', '💥', 'a'.repeat(5000), 42, {}, [], null, undefined]);
 const badNumber = () => pick([NaN, Infinity, -Infinity, -1, 1.5, 1e30, 'x', {}]);
 // A model name: undefined and null mean "mnist", so they are not bad; "fashion" is, before
-// loadModel (and "mnist-deep" too, where the model itself is wanted, not its data set).
+// provideModel (and "mnist-deep" too, where the model itself is wanted, not its data set).
 const badModel = () => pick(['', 'MNIST', 'digits', 'fashion', '💥', 42, {}, [], true]);
 const badCount = () => pick([-1, -1e9, 1e9, 2 ** 40, NaN, Infinity, 2.5, 'many', {}]);
 
@@ -121,8 +121,8 @@ window.fuzz = (async () => {
     ['faithfulness', 'k', () => api.faithfulness(x, 3, { gradient: map }, { k: pick([0, 785, -1, 2.5, 'x', NaN]) })],
     ['sanity', 'pixels', () => api.sanity(badPixels(), 3)],
     ['sanity', 'class', () => api.sanity(x, badClass())],
-    ['loadModel', 'model', () => wasm.loadModel(pick(['mnist', badModel()].filter((m) => m !== 'fashion')), {})],
-    ['loadModel', 'files', () => wasm.loadModel(pick(['fashion', 'mnist-deep']), pick([null, 'x', 5, {},
+    ['provideModel', 'model', () => wasm.provideModel(pick(['mnist', badModel()].filter((m) => m !== 'fashion')), {})],
+    ['provideModel', 'files', () => wasm.provideModel(pick(['fashion', 'mnist-deep']), pick([null, 'x', 5, {},
       { config: new Uint8Array(10), weights: new Uint8Array(10), heldout: new Uint8Array(10), mean: new Uint8Array(10) },
       { config: new TextEncoder().encode('{"input": [1, 28, 28], "layers": []}'), weights: new Uint8Array(10), heldout: new Uint8Array(10), mean: new Uint8Array(10) },
       { config: 'config.json', weights: 'weights.bpk', heldout: null, mean: null }]))],
