@@ -8,7 +8,8 @@ use std::cell::RefCell;
 
 use deep_inside::data::Shipped;
 use deep_inside::web::{
-    DeepInside, heldout_digits, localise, models, presets, provide_model, rules,
+    DeepInside, UserModel, heldout_digits, load_model, localise, models, presets, provide_model,
+    rules,
 };
 use deep_inside::{Error, lrp};
 use js_sys::{Array, Float32Array, Reflect};
@@ -761,4 +762,156 @@ async fn every_model_classifies_its_heldout_images() {
     for model in Shipped::ALL {
         classifies_its_heldout_images(model).await;
     }
+}
+
+/// A reference fixture of `scripts/reference/make_fixtures.py` (see tests/reference.rs).
+#[derive(serde::Deserialize)]
+struct Fixture {
+    inputs: Vec<Vec<f32>>,
+    classes: Vec<usize>,
+    logits: Vec<Vec<f32>>,
+    gradient: Vec<Vec<f32>>,
+    guided: Vec<Vec<f32>>,
+    lrp_epsilon_gamma_box: Vec<Vec<f32>>,
+    lrp_epsilon_plus: Vec<Vec<f32>>,
+}
+
+/// The three reference models: name, ONNX and safetensors bytes, expected values.
+fn user_models() -> [(&'static str, &'static [u8], &'static [u8], &'static str); 3] {
+    macro_rules! model {
+        ($name:literal) => {
+            (
+                $name,
+                include_bytes!(concat!("fixtures/user-models/", $name, ".onnx")) as &[u8],
+                include_bytes!(concat!("fixtures/user-models/", $name, ".safetensors")) as &[u8],
+                include_str!(concat!("fixtures/user-models/", $name, ".json")),
+            )
+        };
+    }
+    [
+        model!("bn_avgpool"),
+        model!("rgb_stride"),
+        model!("normalized"),
+    ]
+}
+
+/// Zennit's EpsilonGammaBox or EpsilonPlus as a rule list for `layers` (`UserModel.layers`).
+fn zennit_rules(layers: &JsValue, composite: &str) -> Array {
+    let mut first_conv = true;
+    (0..length(layers))
+        .map(|i| at(layers, i))
+        .filter(|l| field(l, "weighted").as_bool() == Some(true))
+        .map(|l| {
+            let conv = field(&l, "kind").as_string().as_deref() == Some("conv");
+            JsValue::from_str(match (composite, conv) {
+                ("epsilon_gamma_box", true) if std::mem::take(&mut first_conv) => "zbox",
+                ("epsilon_gamma_box", true) => "gamma(0.25)",
+                ("epsilon_plus", true) => "zplus",
+                _ => "epsilon(0.000001)",
+            })
+        })
+        .collect()
+}
+
+/// A user's file through `loadModel` and `create`, on the CPU and on WebGPU (where the engine
+/// has it), gives PyTorch's logits and gradient and Zennit's guided backprop and LRP.
+#[wasm_bindgen_test]
+async fn users_models_match_pytorch_and_zennit_on_every_backend() {
+    for (name, onnx, safetensors, json) in user_models() {
+        let f: Fixture = serde_json::from_str(json).unwrap();
+        for (format, bytes) in [("onnx", onnx), ("safetensors", safetensors)] {
+            let user = load_model(js_sys::Uint8Array::from(bytes).into(), JsValue::UNDEFINED)
+                .unwrap_or_else(|e| panic!("{name}.{format}: {e}"));
+            assert_eq!(user.format().unwrap(), format);
+            let layers = user.layers().unwrap();
+            let mut backends = vec!["cpu"];
+            if webgpu_expected() {
+                backends.push("webgpu");
+            }
+            for backend in backends {
+                let api = DeepInside::open_user(backend, &user).await.unwrap();
+                assert_eq!(api.model(), "user");
+                assert_eq!(api.backend(), backend);
+                // Software WebGPU sums in another order: a looser bound there.
+                let bound = if backend == "cpu" { 1.0 } else { 10.0 };
+                for i in 0..2 {
+                    let (x, class) = (js(&f.inputs[i]), f.classes[i] as f64);
+                    let label = format!("{name}.{format} on {backend}, input {i}");
+                    let e = map_error(&logits(&api, &f.inputs[i]).await, &f.logits[i]);
+                    assert!(e < 1e-4 * bound, "{label}: logits {e}");
+                    for (method, expected) in
+                        [("gradient", &f.gradient[i]), ("guided", &f.guided[i])]
+                    {
+                        let map =
+                            floats(ok(api.signed_saliency(x.clone(), class, method.into())).await);
+                        let e = map_error(&map, expected);
+                        assert!(e < 1e-4 * bound, "{label}: {method} {e}");
+                    }
+                    for (composite, expected) in [
+                        ("epsilon_gamma_box", &f.lrp_epsilon_gamma_box[i]),
+                        ("epsilon_plus", &f.lrp_epsilon_plus[i]),
+                    ] {
+                        let rules = zennit_rules(&layers, composite);
+                        let r =
+                            ok(api.relevance(x.clone(), class, rules.into(), "max".into())).await;
+                        let pixels = floats(field(&at(&field(&r, "layers"), 0), "perChannel"));
+                        let e = map_error(&pixels, expected);
+                        assert!(e < 1e-3 * bound, "{label}: {composite} {e}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The handle as JS holds it.
+fn user_js(user: &UserModel) -> JsValue {
+    object(&[("id", JsValue::from(user.id()))])
+}
+
+/// A refused file is a `FileError` naming the problem, and the next valid file loads; a freed
+/// handle is refused by `create`.
+#[wasm_bindgen_test]
+async fn bad_model_files_are_refused_and_the_next_one_loads() {
+    let (_, onnx, _, _) = user_models()[0];
+    let cases: [(&[u8], &str); 4] = [
+        (&onnx[..100], "not a valid ONNX file"),
+        (b"PK\x03\x04zip", "PyTorch pickle"),
+        (b"", "empty"),
+        (&[0xff; 64], "not a valid ONNX file"),
+    ];
+    for (bytes, why) in cases {
+        let e: JsValue = load_model(js_sys::Uint8Array::from(bytes).into(), JsValue::UNDEFINED)
+            .err()
+            .expect("refused")
+            .into();
+        assert_eq!(kind(&e).0, "FileError", "{}", message(&e));
+        assert!(message(&e).contains(why), "{}", message(&e));
+    }
+    let e: JsValue = load_model(JsValue::from("x"), JsValue::UNDEFINED)
+        .err()
+        .unwrap()
+        .into();
+    assert_eq!(kind(&e), ("ArgumentError".into(), "bytes".into()));
+    let options = object(&[("format", "tflite".into())]);
+    let e: JsValue = load_model(js_sys::Uint8Array::from(onnx).into(), options)
+        .err()
+        .unwrap()
+        .into();
+    assert_eq!(kind(&e), ("ArgumentError".into(), "options.format".into()));
+    let user = load_model(js_sys::Uint8Array::from(onnx).into(), JsValue::UNDEFINED).unwrap();
+    let input = user.input().unwrap();
+    let input: Vec<f64> = (0..3).map(|i| at(&input, i).as_f64().unwrap()).collect();
+    assert_eq!(input, [1.0, 28.0, 28.0]);
+    let handle = user_js(&user);
+    assert!(
+        ok(DeepInside::create("cpu".into(), handle.clone()))
+            .await
+            .is_object()
+    );
+    drop(user);
+    let e = settle(DeepInside::create("cpu".into(), handle))
+        .await
+        .expect_err("freed");
+    assert!(message(&e).contains("freed"), "{}", message(&e));
 }

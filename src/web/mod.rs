@@ -105,8 +105,13 @@ impl DeepInside {
         Self::with(choice, Source::Shipped(model), loaded)
     }
 
-    /// A user's model (from `loadModel`) on `backend`.
-    async fn open_user(backend: &str, loaded: &Loaded) -> Result<DeepInside, Error> {
+    /// The Rust side of `create` for a user's model (from `loadModel`).
+    pub async fn open_user(backend: &str, model: &UserModel) -> Result<DeepInside, Error> {
+        let loaded = model.loaded()?;
+        Self::open_loaded(backend, &loaded).await
+    }
+
+    async fn open_loaded(backend: &str, loaded: &Loaded) -> Result<DeepInside, Error> {
         gpu::run_constructors_once();
         let cpu = &loaded.model;
         let choice = gpu::choose(backend).await?;
@@ -202,7 +207,7 @@ impl DeepInside {
         future_to_promise(async move {
             let (backend, user, shipped) = input?;
             let di = match user {
-                Some(user) => DeepInside::open_user(&backend, &user).await?,
+                Some(user) => DeepInside::open_loaded(&backend, &user).await?,
                 None => DeepInside::open(&backend, shipped).await?,
             };
             Ok(di.into())
