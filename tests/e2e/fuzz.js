@@ -204,3 +204,57 @@ window.memory = async (n, build = 'cpu') => {
     device: device && { reserved: after.bytesReserved, inUse: after.bytesInUse, growth: after.bytesReserved - device.bytesReserved },
   };
 };
+
+// Users' model files (issue 14): `n` mutations of the reference fixtures (flipped bits,
+// overwritten, inserted and cut bytes, copied spans, long varints) through `loadModel`. Each
+// must load or be refused with a named Error; none may trap. Then the wasm memory growth after
+// warm-up, and whether a valid model still loads and predicts as PyTorch does.
+window.fuzzModels = async (n) => {
+  await window.fuzz;
+  const exports = await init();
+  const names = ['bn_avgpool.onnx', 'bn_avgpool.safetensors', 'rgb_stride.onnx', 'rgb_stride.safetensors',
+    'normalized.onnx', 'normalized.safetensors'];
+  const seeds = await Promise.all(names.map(async (f) =>
+    new Uint8Array(await (await fetch(`/tests/fixtures/user-models/${f}`)).arrayBuffer())));
+  let state = 14;
+  const below = (k) => ((state = (state * 1103515245 + 12345) >>> 0) % k);
+  const mutate = (bytes) => {
+    let out = Array.from(bytes);
+    for (let m = 0, count = 1 + below(4); m < count && out.length; m++) {
+      const at = below(out.length);
+      switch (below(6)) {
+        case 0: out[at] ^= 1 << below(8); break;
+        case 1: out[at] = [0x00, 0x7f, 0x80, 0xff][below(4)]; break;
+        case 2: out.splice(at, 0, below(256)); break;
+        case 3: out.length = at; break;
+        case 4: { const span = out.slice(at, at + below(64)); out.splice(below(out.length), 0, ...span); break; }
+        default: out.splice(at, 1, 0xff, 0xff, 0xff, 0xff, 0x0f);
+      }
+    }
+    return Uint8Array.from(out);
+  };
+  const counts = { loaded: 0, refused: 0, traps: 0, unnamed: [] };
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    if (i === 500) start = exports.memory.buffer.byteLength;
+    try {
+      const model = wasm.loadModel(mutate(seeds[i % seeds.length]));
+      counts.loaded++;
+      model.free();
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) counts.traps++;
+      else if (!(e instanceof Error) || !['FileError', 'ArchitectureError', 'ArgumentError'].includes(e.name) || !e.message) {
+        if (counts.unnamed.length < 5) counts.unnamed.push(String(e?.name) + ': ' + String(e?.message ?? e));
+      }
+      counts.refused++;
+    }
+  }
+  const growth = exports.memory.buffer.byteLength - start;
+  // The page keeps working: a valid file loads and gives the reference logits.
+  const fixture = await (await fetch('/tests/fixtures/user-models/normalized.json')).json();
+  const model = wasm.loadModel(seeds[4]);
+  const api = await wasm.DeepInside.create('cpu', model);
+  const logits = Array.from((await api.predict(Float32Array.from(fixture.inputs[0]))).logits);
+  const error = Math.max(...logits.map((v, k) => Math.abs(v - fixture.logits[0][k])));
+  return { n, ...counts, growth, bytes: exports.memory.buffer.byteLength, logitsError: error };
+};

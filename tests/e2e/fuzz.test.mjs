@@ -43,3 +43,21 @@ test('determinism: the same input gives bit-identical outputs on the CPU across 
   assert.ok(snapshots[0].length > 1000);
   assert.equal(snapshots[0], snapshots[1]);
 });
+
+test('10,000 mutated model files through loadModel: load or a named error, no trap, memory flat, still working', async () => {
+  const { page, record, close } = await open('/tests/e2e/fuzz.html?calls=1', { webgpu: false });
+  try {
+    const t0 = Date.now();
+    const r = await page.evaluate(() => window.fuzzModels(10000));
+    console.log(`model fuzz: ${JSON.stringify(r)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    assert.equal(r.traps, 0, 'no wasm trap');
+    assert.deepEqual(r.unnamed, [], 'every refusal is a FileError, ArchitectureError or ArgumentError with a message');
+    assert.equal(r.loaded + r.refused, 10000);
+    assert.ok(r.refused > 1000, 'the mutations reach the parser');
+    assert.ok(r.growth <= 1 << 20, `wasm memory grew by ${r.growth} bytes`);
+    assert.ok(r.logitsError < 1e-4, `a valid file still loads and predicts (${r.logitsError})`);
+    assert.deepEqual(record.errors, []);
+  } finally {
+    await close();
+  }
+});
