@@ -505,3 +505,74 @@ fn ten_thousand_mutated_files_load_or_are_refused() {
     );
     assert!(refused > 1000, "the mutations hit the parser");
 }
+
+/// A safetensors file: the header (tensors and `__metadata__`), then the f32 data.
+fn safetensors_file(
+    metadata: &[(&str, &str)],
+    tensors: &[(&str, Vec<usize>, Vec<f32>)],
+) -> Vec<u8> {
+    let mut header = serde_json::Map::new();
+    let meta: serde_json::Map<String, serde_json::Value> = metadata
+        .iter()
+        .map(|(k, v)| (k.to_string(), (*v).into()))
+        .collect();
+    header.insert("__metadata__".into(), meta.into());
+    let (mut data, mut offset) = (Vec::new(), 0usize);
+    for (name, shape, values) in tensors {
+        let end = offset + 4 * values.len();
+        header.insert(
+            name.to_string(),
+            serde_json::json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, end]}),
+        );
+        data.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        offset = end;
+    }
+    let json = serde_json::Value::Object(header).to_string();
+    let mut out = (json.len() as u64).to_le_bytes().to_vec();
+    out.extend(json.as_bytes());
+    out.extend(data);
+    out
+}
+
+#[test]
+fn safetensors_files_without_a_usable_architecture_are_refused_by_name() {
+    const LINEAR: &str = r#"[{"type": "Flatten"}, {"type": "Linear", "in_features": 4, "out_features": 2, "bias": true}]"#;
+    let tensors = || {
+        vec![
+            ("1.weight", vec![2, 4], vec![0.5; 8]),
+            ("1.bias", vec![2], vec![0.0; 2]),
+        ]
+    };
+    let file = |layers: &str| {
+        safetensors_file(
+            &[
+                ("format", "deep-inside/sequential-v1"),
+                ("input_shape", "[1, 2, 2]"),
+                ("layers", layers),
+            ],
+            &tensors(),
+        )
+    };
+    // The valid file: PyTorch's [out, in] linear weight, transposed by burn's adapter.
+    let imported = load(&file(LINEAR)).unwrap();
+    assert_eq!(imported.format, Format::Safetensors);
+    let x = burn::tensor::Tensor::from_data(
+        burn::tensor::TensorData::new(vec![1.0f32, 2.0, 3.0, 4.0], [1, 1, 2, 2]),
+        &cpu(),
+    );
+    assert_eq!(values(imported.network.forward(x)), [5.0, 5.0]);
+    // No metadata, another format, a layer PyTorch has but we do not, a softmax in the middle.
+    assert!(message(load(&safetensors_file(&[], &tensors()))).contains("format is None"));
+    let tanh = r#"[{"type": "Tanh"}]"#;
+    assert!(message(load(&file(tanh))).contains("layer 0 of the metadata: Tanh is not supported"));
+    let middle = r#"[{"type": "Softmax"}, {"type": "Flatten"}, {"type": "Linear", "in_features": 4, "out_features": 2, "bias": true}]"#;
+    assert!(message(load(&file(middle))).contains("a softmax is only dropped at the end"));
+    let missing =
+        r#"[{"type": "Flatten"}, {"type": "Linear", "in_features": 4, "out_features": 2}]"#;
+    assert!(message(load(&file(missing))).contains("it has no bias"));
+    // Weights that do not fit the layer list.
+    let wide = r#"[{"type": "Flatten"}, {"type": "Linear", "in_features": 4, "out_features": 3, "bias": true}]"#;
+    assert!(message(load(&file(wide))).starts_with("model: weights"));
+    let huge = r#"[{"type": "Flatten"}, {"type": "Linear", "in_features": 4, "out_features": 1000000000, "bias": true}]"#;
+    assert!(message(load(&file(huge))).contains("20000000 parameters"));
+}

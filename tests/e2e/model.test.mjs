@@ -138,7 +138,7 @@ for (const webgpu of [false, true]) {
     const { page, record, close } = await openOn(webgpu);
     try {
       const offered = await page.evaluate(() => [...document.querySelectorAll('#model-select option')].map((o) => o.value));
-      assert.deepEqual(offered, ['mnist', 'mnist-deep', 'fashion'], 'the switch offers the shipped models');
+      assert.deepEqual(offered, ['mnist', 'mnist-deep', 'fashion', 'user'], 'the switch offers the shipped models, then your own');
       await checkArchitecture(page, 'mnist');
 
       await switchTo(page, 'mnist-deep');

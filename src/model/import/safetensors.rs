@@ -8,7 +8,7 @@ use burn::nn::conv::Conv2dConfig;
 use burn::nn::pool::{AvgPool2dConfig, MaxPool2dConfig};
 use burn::nn::{BatchNormConfig, DropoutConfig, LinearConfig, PaddingConfig2d};
 use burn_store::{ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore};
-use serde::Deserialize;
+use serde_json::Value;
 
 use super::{Format, Imported};
 use crate::Error;
@@ -22,159 +22,105 @@ fn refuse(why: impl std::fmt::Display) -> Error {
     Error::file("model", why)
 }
 
-/// One layer as the export script describes it: PyTorch's class name and arguments.
-#[derive(Deserialize)]
-#[serde(tag = "type", deny_unknown_fields)]
-enum Torch {
-    Conv2d {
-        in_channels: usize,
-        out_channels: usize,
-        kernel_size: [usize; 2],
-        stride: [usize; 2],
-        padding: [usize; 2],
-        dilation: [usize; 2],
-        groups: usize,
-        bias: bool,
-    },
-    Linear {
-        in_features: usize,
-        out_features: usize,
-        bias: bool,
-    },
-    ReLU {},
-    MaxPool2d {
-        kernel_size: [usize; 2],
-        stride: [usize; 2],
-        padding: [usize; 2],
-        dilation: [usize; 2],
-        ceil_mode: bool,
-    },
-    AvgPool2d {
-        kernel_size: [usize; 2],
-        stride: [usize; 2],
-        padding: [usize; 2],
-        ceil_mode: bool,
-        count_include_pad: bool,
-    },
-    AdaptiveAvgPool2d {
-        output_size: [usize; 2],
-    },
-    BatchNorm2d {
-        num_features: usize,
-        eps: f64,
-        momentum: f64,
-    },
-    BatchNorm1d {
-        num_features: usize,
-        eps: f64,
-        momentum: f64,
-    },
-    Flatten {},
-    Dropout {
-        p: f64,
-    },
-    Softmax {},
-    LogSoftmax {},
-}
-
-#[derive(Deserialize)]
-struct Normalization {
-    mean: Vec<f32>,
-    std: Vec<f32>,
-}
-
 fn padding([h, w]: [usize; 2]) -> PaddingConfig2d {
     PaddingConfig2d::Explicit(h, w, h, w)
 }
 
-impl Torch {
-    /// The burn layer, or `None` for a final softmax (dropped).
-    fn layer(self) -> Result<Option<LayerConfig>, String> {
-        Ok(Some(match self {
-            Torch::Conv2d {
-                in_channels,
-                out_channels,
-                kernel_size,
-                stride,
-                padding: p,
-                dilation,
-                groups,
-                bias,
-            } => LayerConfig::Conv(
-                Conv2dConfig::new([in_channels, out_channels], kernel_size)
-                    .with_stride(stride)
-                    .with_padding(padding(p))
-                    .with_dilation(dilation)
-                    .with_groups(groups)
-                    .with_bias(bias),
-            ),
-            Torch::Linear {
-                in_features,
-                out_features,
-                bias,
-            } => LayerConfig::Linear(LinearConfig::new(in_features, out_features).with_bias(bias)),
-            Torch::ReLU {} => LayerConfig::Relu,
-            Torch::MaxPool2d {
-                kernel_size,
-                stride,
-                padding: p,
-                dilation,
-                ceil_mode,
-            } => {
-                if ceil_mode {
-                    return Err("ceil_mode is not supported".into());
-                }
-                LayerConfig::MaxPool(
-                    MaxPool2dConfig::new(kernel_size)
-                        .with_strides(stride)
-                        .with_padding(padding(p))
-                        .with_dilation(dilation),
-                )
+/// One layer as the export script describes it (PyTorch's class name under `type`, and its
+/// arguments) as a burn layer config, or `None` for a final softmax (dropped). Read from the
+/// JSON by hand: serde's derive for a tagged enum costs the page more than this.
+fn torch_layer(v: &Value) -> Result<Option<LayerConfig>, String> {
+    let o = v.as_object().ok_or("not an object")?;
+    let get = |k: &str| o.get(k).ok_or_else(|| format!("it has no {k}"));
+    let size = |v: &Value, k: &str| {
+        v.as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| format!("{k} must be a whole number"))
+    };
+    let int = |k: &str| size(get(k)?, k);
+    let pair = |k: &str| -> Result<[usize; 2], String> {
+        match get(k)?.as_array().map(Vec::as_slice) {
+            Some([a, b]) => Ok([size(a, k)?, size(b, k)?]),
+            _ => Err(format!("{k} must be a pair [height, width]")),
+        }
+    };
+    let flag = |k: &str| {
+        get(k)?
+            .as_bool()
+            .ok_or_else(|| format!("{k} must be true or false"))
+    };
+    let float = |k: &str| {
+        get(k)?
+            .as_f64()
+            .ok_or_else(|| format!("{k} must be a number"))
+    };
+    let floor = |k: &str| -> Result<(), String> {
+        if flag(k)? {
+            Err(format!("{k} is not supported"))
+        } else {
+            Ok(())
+        }
+    };
+    let kind = get("type")?.as_str().ok_or("its type must be a string")?;
+    Ok(Some(match kind {
+        "Conv2d" => LayerConfig::Conv(
+            Conv2dConfig::new(
+                [int("in_channels")?, int("out_channels")?],
+                pair("kernel_size")?,
+            )
+            .with_stride(pair("stride")?)
+            .with_padding(padding(pair("padding")?))
+            .with_dilation(pair("dilation")?)
+            .with_groups(int("groups")?)
+            .with_bias(flag("bias")?),
+        ),
+        "Linear" => LayerConfig::Linear(
+            LinearConfig::new(int("in_features")?, int("out_features")?).with_bias(flag("bias")?),
+        ),
+        "ReLU" => LayerConfig::Relu,
+        "MaxPool2d" => {
+            floor("ceil_mode")?;
+            LayerConfig::MaxPool(
+                MaxPool2dConfig::new(pair("kernel_size")?)
+                    .with_strides(pair("stride")?)
+                    .with_padding(padding(pair("padding")?))
+                    .with_dilation(pair("dilation")?),
+            )
+        }
+        "AvgPool2d" => {
+            floor("ceil_mode")?;
+            LayerConfig::AvgPool(
+                AvgPool2dConfig::new(pair("kernel_size")?)
+                    .with_strides(pair("stride")?)
+                    .with_padding(padding(pair("padding")?))
+                    .with_count_include_pad(flag("count_include_pad")?),
+            )
+        }
+        "AdaptiveAvgPool2d" => match pair("output_size")? {
+            [1, 1] => LayerConfig::GlobalAvgPool,
+            other => {
+                return Err(format!(
+                    "output size {other:?}; only [1, 1] (global average pooling) is supported"
+                ));
             }
-            Torch::AvgPool2d {
-                kernel_size,
-                stride,
-                padding: p,
-                ceil_mode,
-                count_include_pad,
-            } => {
-                if ceil_mode {
-                    return Err("ceil_mode is not supported".into());
-                }
-                LayerConfig::AvgPool(
-                    AvgPool2dConfig::new(kernel_size)
-                        .with_strides(stride)
-                        .with_padding(padding(p))
-                        .with_count_include_pad(count_include_pad),
-                )
-            }
-            Torch::AdaptiveAvgPool2d { output_size } => {
-                if output_size != [1, 1] {
-                    return Err(format!(
-                        "output size {output_size:?}; only [1, 1] (global average pooling) is supported"
-                    ));
-                }
-                LayerConfig::GlobalAvgPool
-            }
-            Torch::BatchNorm2d {
-                num_features,
-                eps,
-                momentum,
-            }
-            | Torch::BatchNorm1d {
-                num_features,
-                eps,
-                momentum,
-            } => LayerConfig::BatchNorm(
-                BatchNormConfig::new(num_features)
-                    .with_epsilon(eps)
-                    .with_momentum(momentum),
-            ),
-            Torch::Flatten {} => LayerConfig::Flatten,
-            Torch::Dropout { p } => LayerConfig::Dropout(DropoutConfig::new(p)),
-            Torch::Softmax {} | Torch::LogSoftmax {} => return Ok(None),
-        }))
-    }
+        },
+        "BatchNorm2d" | "BatchNorm1d" => LayerConfig::BatchNorm(
+            BatchNormConfig::new(int("num_features")?)
+                .with_epsilon(float("eps")?)
+                .with_momentum(float("momentum")?),
+        ),
+        "Flatten" => LayerConfig::Flatten,
+        "Dropout" => LayerConfig::Dropout(DropoutConfig::new(float("p")?)),
+        "Softmax" | "LogSoftmax" => return Ok(None),
+        other => return Err(format!("{other} is not supported")),
+    }))
+}
+
+/// A JSON list of numbers as f32.
+fn floats(v: &Value, what: &str) -> Result<Vec<f32>, Error> {
+    v.as_array()
+        .and_then(|a| a.iter().map(|x| x.as_f64().map(|x| x as f32)).collect())
+        .ok_or_else(|| refuse(format!("the metadata's {what} is not a list of numbers")))
 }
 
 pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
@@ -199,8 +145,10 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
         serde_json::from_str(text)
             .map_err(|e| refuse(format!("the metadata's {key} is not JSON: {e}")))
     };
-    let input: [usize; 3] = serde_json::from_value(json("input_shape")?)
-        .map_err(|e| refuse(format!("the metadata's input_shape is not [c, h, w]: {e}")))?;
+    let input = match json("input_shape")?.as_array().map(Vec::as_slice) {
+        Some([c, h, w]) => [c, h, w].map(|d| d.as_u64().map_or(0, |d| d.min(1 << 20) as usize)),
+        _ => return Err(refuse("the metadata's input_shape is not [c, h, w]")),
+    };
     NetworkConfig::check_input(input)?;
     let serde_json::Value::Array(list) = json("layers")? else {
         return Err(refuse("the metadata's layers is not a list"));
@@ -215,11 +163,8 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
     let mut notes = Vec::new();
     let count = list.len();
     for (i, value) in list.into_iter().enumerate() {
-        let torch: Torch = serde_json::from_value(value)
-            .map_err(|e| refuse(format!("layer {i} of the metadata: {e}")))?;
-        match torch
-            .layer()
-            .map_err(|why| refuse(format!("layer {i}: {why}")))?
+        match torch_layer(&value)
+            .map_err(|why| refuse(format!("layer {i} of the metadata: {why}")))?
         {
             Some(layer) => layers.push(layer),
             None if i + 1 == count => notes
@@ -233,18 +178,17 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
     }
     let class_names: Vec<String> = match entry("class_names") {
         None => Vec::new(),
-        Some(_) => serde_json::from_value(json("class_names")?).map_err(|e| {
-            refuse(format!(
-                "the metadata's class_names is not a list of strings: {e}"
-            ))
-        })?,
+        Some(_) => json("class_names")?
+            .as_array()
+            .and_then(|a| a.iter().map(|n| n.as_str().map(String::from)).collect())
+            .ok_or_else(|| refuse("the metadata's class_names is not a list of strings"))?,
     };
     let normalize = match entry("normalization") {
         None => None,
         Some(_) => {
-            let n: Normalization = serde_json::from_value(json("normalization")?)
-                .map_err(|e| refuse(format!("the metadata's normalization: {e}")))?;
-            Some(NormalizeConfig::new(n.mean, n.std))
+            let n = json("normalization")?;
+            let part = |k: &str| floats(&n[k], &format!("normalization.{k}"));
+            Some(NormalizeConfig::new(part("mean")?, part("std")?))
         }
     };
 
