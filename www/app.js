@@ -33,15 +33,28 @@ function ask(op, args = {}, transfer = []) {
 // What one image of a data set is called.
 const NOUNS = { mnist: { noun: 'digits', one: 'digit' }, fashion: { noun: 'clothes', one: 'item' } };
 let models = [];   // the shipped models, {name, title, dataset, embedded, files}
-let model = new URLSearchParams(location.search).get('model') ?? 'mnist';
+const params = new URLSearchParams(location.search);
+let model = params.get('model') ?? 'mnist';
+if (['auto', 'cpu', 'webgpu'].includes(params.get('backend'))) $('backend-select').value = params.get('backend');
+// The user's own model, once one is loaded: {model: "user-N" (the worker's name), name (the
+// file's), format, notes}. It has no data set: no gallery, no mean image.
+let user = null;
+const isUser = (m) => m.startsWith('user-');
 // The current model's catalogue (worker op 'describe'): layers, input, class names, sanity
 // stages, LRP rules and presets. Null until the first one arrives.
 let about = null;
 let names = Array.from({ length: 10 }, (_, c) => String(c));   // the class names of `model`
 const nameOf = (c) => names[c] ?? String(c);
-const nouns = () => NOUNS[models.find((m) => m.name === model)?.dataset ?? 'mnist'] ?? { noun: 'images', one: 'image' };
+const nouns = () => (isUser(model) ? { noun: 'images', one: 'image' }
+  : NOUNS[models.find((m) => m.name === model)?.dataset ?? 'mnist'] ?? { noun: 'images', one: 'image' });
+/** [channels, height, width] of the model's input. */
+const shape = () => (about ? about.input : [1, 28, 28]);
 /** [height, width] of the model's input: the size of every input-sized map. */
-const side = () => (about ? about.input.slice(1) : [28, 28]);
+const side = () => shape().slice(1);
+/** The number of input channels: 1 (grey: the pad draws) or 3 (colour). */
+const channels = () => shape()[0];
+const sameShape = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+const an = (word) => (/^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`);
 
 function showBackend(backend, reason) {
   $('backend-status').textContent = `${backend === 'webgpu' ? 'WebGPU' : 'CPU'} — ${reason}`;
@@ -58,15 +71,29 @@ const pad = $('draw');
 const ink = pad.getContext('2d', { willReadFrequently: true });
 const strokes = [];   // each stroke: [[x, y], ...] in canvas pixels
 let drawing = null;
-let background = null;   // a picked or uploaded digit (784 values) under the strokes
+let background = null;   // a picked or uploaded image (the model's input: c·h·w values) under the strokes
+
+/** RGBA bytes of an image of the model's input shape: grey as white ink of that opacity on the
+ * black pad (or `opaque`: grey levels), colour as it is. */
+function imageRgba(pixels, opaque = false) {
+  const [c, h, w] = shape();
+  const n = h * w;
+  const rgba = new Uint8ClampedArray(n * 4);
+  const byte = (v) => Math.round(255 * Math.min(1, Math.max(0, v)));
+  for (let i = 0; i < n; i++) {
+    if (c === 3) rgba.set([byte(pixels[i]), byte(pixels[n + i]), byte(pixels[2 * n + i]), 255], 4 * i);
+    else if (opaque) rgba.set([byte(pixels[i]), byte(pixels[i]), byte(pixels[i]), 255], 4 * i);
+    else rgba.set([255, 255, 255, byte(pixels[i])], 4 * i);
+  }
+  return rgba;
+}
 
 function redraw() {
   ink.clearRect(0, 0, pad.width, pad.height);
   if (background) {
-    const small = new OffscreenCanvas(28, 28);
-    const img = new ImageData(28, 28);
-    background.forEach((v, i) => img.data.set([255, 255, 255, Math.round(255 * Math.min(1, Math.max(0, v)))], 4 * i));
-    small.getContext('2d').putImageData(img, 0, 0);
+    const [h, w] = side();
+    const small = new OffscreenCanvas(w, h);
+    small.getContext('2d').putImageData(new ImageData(imageRgba(background), w, h), 0, 0);
     ink.imageSmoothingEnabled = true;
     ink.drawImage(small, 0, 0, pad.width, pad.height);
   }
@@ -91,6 +118,10 @@ function point(e) {
 }
 
 pad.addEventListener('pointerdown', (e) => {
+  if (channels() !== 1) {
+    $('input-message').textContent = 'The pad draws grey ink: for a colour model, upload a picture or press “random noise”.';
+    return;
+  }
   pad.setPointerCapture(e.pointerId);
   drawing = [point(e)];
   strokes.push(drawing);
@@ -175,7 +206,13 @@ function pick(i) {
 }
 
 $('random').addEventListener('click', () => {
-  if (heldout) pick(Math.floor(Math.random() * heldout.labels.length));
+  if (isUser(model)) {
+    // A user's model has no held-out images: uniform noise in [0, 1] at its input shape.
+    const [c, h, w] = shape();
+    useDigit(Float32Array.from({ length: c * h * w }, Math.random), 'random noise');
+  } else if (heldout) {
+    pick(Math.floor(Math.random() * heldout.labels.length));
+  }
 });
 
 $('upload').addEventListener('change', async (e) => {
@@ -183,8 +220,11 @@ $('upload').addEventListener('change', async (e) => {
   e.target.value = '';
   if (!file) return;
   $('input-message').textContent = `reading ${file.name}…`;
+  const m = model;
   try {
-    const { value } = await ask('picture', { file });
+    // Grey models get it in MNIST form; colour models the picture itself, resized.
+    const { value } = await ask('picture', { file, input: shape() });
+    if (m !== model) { $('input-message').textContent = ''; return; }
     useDigit(value, `uploaded: ${file.name}`);
   } catch (err) {
     $('input-message').textContent = `could not use ${file.name}: ${err.message}`;
@@ -251,7 +291,7 @@ async function loop() {
           const rgba = ink.getImageData(0, 0, pad.width, pad.height).data;
           const gray = new Float32Array(pad.width * pad.height);
           for (let i = 0; i < gray.length; i++) gray[i] = rgba[4 * i + 3] / 255;
-          const { value } = await ask('toMnist', { gray, width: pad.width, height: pad.height }, [gray.buffer]);
+          const { value } = await ask('toMnist', { gray, width: pad.width, height: pad.height, input: shape() }, [gray.buffer]);
           current = value;
           showSeen(current);
         }
@@ -359,12 +399,7 @@ function paint(id, rgba, width, height) {
 
 function showSeen(pixels) {
   const [h, w] = side();
-  const img = new Uint8ClampedArray(h * w * 4);
-  for (let i = 0; i < h * w; i++) {
-    const v = Math.round(255 * Math.min(1, Math.max(0, pixels[i])));
-    img.set([v, v, v, 255], 4 * i);
-  }
-  paint('seen', img, w, h);
+  paint('seen', imageRgba(pixels, true), w, h);
 }
 
 // One probability bar, class button, class-model option and class-model canvas per class,
@@ -419,7 +454,6 @@ function addClass(c) {
 function relabel() {
   const { noun, one } = nouns();
   buildClasses();
-  document.body.dataset.model = model;
   bars.forEach(({ label }, c) => { label.textContent = nameOf(c); });
   [...$('class-buttons').children].forEach((b, c) => {
     b.textContent = nameOf(c);
@@ -431,13 +465,30 @@ function relabel() {
     $(`cm-row-${c}-caption`).textContent = nameOf(c);
   }
   $('gallery-noun').textContent = noun;
-  $('random').textContent = `random ${one}`;
+  const mine = isUser(model);
+  document.body.dataset.model = mine ? 'user' : model;
+  $('random').textContent = mine ? 'random noise' : `random ${one}`;
   $('cm-start-dataset').textContent = `a held-out ${one}`;
-  pad.setAttribute('aria-label', `Drawing area: draw a ${one} with mouse, touch or pen`);
-  $('model-select').value = model;
-  $('classes-legend').textContent = `explain class (why this class? why not ${nameOf(3)}?)`;
+  // A user's model has no data set: no gallery, no mean image to start from or integrate from.
+  $('gallery-title').hidden = $('gallery').hidden = mine;
+  for (const [select, ids] of [['cm-start', ['cm-start-mean', 'cm-start-dataset']], ['ig-baseline', ['ig-baseline-mean']]]) {
+    for (const id of ids) $(id).disabled = mine;
+    if (mine && ids.includes($(select).selectedOptions[0]?.id)) $(select).selectedIndex = 0;
+  }
+  const [c, h, w] = shape();
+  pad.classList.toggle('locked', c !== 1);
+  pad.setAttribute('aria-label', c === 1 ? `Drawing area: draw ${an(one)} with mouse, touch or pen`
+    : 'The input picture (a colour model: upload a picture or use random noise)');
+  $('seen').setAttribute('aria-label', `The ${h}×${w}${c === 3 ? ' colour' : ''} image the network sees`);
+  $('seen-caption').textContent = !mine || sameShape(shape(), [1, 28, 28])
+    ? '28×28, as the network sees it (cropped, scaled to 20 px, centred by mass)'
+    : c === 1 ? `${h}×${w}, as the network sees it (in MNIST form, then resized)`
+      : `${h}×${w} in colour, as the network sees it (the picture resized)`;
+  $('model-select').value = mine ? 'user' : model;
+  $('user-model').hidden = !mine && $('model-select').value !== 'user';
+  $('classes-legend').textContent = `explain class (why this class? why not ${nameOf(Math.min(3, names.length - 1))}?)`;
   const url = new URL(location.href);
-  if (model === 'mnist') url.searchParams.delete('model');
+  if (model === 'mnist' || mine) url.searchParams.delete('model');
   else url.searchParams.set('model', model);
   if (url.href !== location.href) history.replaceState(null, '', url);
 }
@@ -959,18 +1010,22 @@ let legendsDrawn = false;
 /** The model switch: the shipped models, by title. */
 function buildModelSelect() {
   const select = $('model-select');
+  const mine = document.createElement('option');
+  mine.value = 'user';
+  mine.id = 'model-user';
+  mine.textContent = 'your model…';
   select.replaceChildren(...models.map((m) => {
     const o = document.createElement('option');
     o.value = m.name;
     o.textContent = m.title;
     return o;
-  }));
+  }), mine);
   select.value = model;
 }
 
 /** The catalogue of model `m` becomes the page's; false when another model was chosen since. */
-async function describe(m) {
-  const { value } = await ask('describe', { model: m });
+async function describe(m, described = null) {
+  const value = described ?? (await ask('describe', { model: m })).value;
   if (m !== model) return false;
   about = value;
   names = value.classNames;
@@ -997,11 +1052,11 @@ async function start(backend) {
       }
       legendsDrawn = true;
     }
-    if (!heldout) {
+    if (!about) {
       if (!await describe(model)) return;
       relabel();
-      await loadGallery();
     }
+    if (!isUser(model) && !heldout) await loadGallery();
     update();
   } catch (e) {
     showError(e);
@@ -1010,17 +1065,26 @@ async function start(backend) {
 
 // Another model: its catalogue (the panels that follow the architecture), its class names,
 // its gallery, and every panel again on its first held-out image (a drawing stays: it is just
-// an input).
-async function switchModel(next) {
-  if (next === model || !models.some((m) => m.name === next)) return;
+// an input). A user's model has no gallery: the input before is carried over to its shape.
+async function switchModel(next, described = null) {
+  if (next === model || !(isUser(next) ? user?.model === next : models.some((m) => m.name === next))) return;
+  const from = shape();
   model = next;
   pinned = null;
   explained = false;
   todo.clear();
   clearClassModels();
   try {
-    if (!await describe(next)) return;
+    if (!await describe(next, described)) return;
+    await carryInput(from);
+    if (next !== model) return;
     relabel();
+    if (isUser(next)) {
+      heldout = null;
+      $('gallery').replaceChildren();
+      update();
+      return;
+    }
     await loadGallery();
     if (next !== model || !heldout) return;
     if (strokes.length) update();
@@ -1030,7 +1094,98 @@ async function switchModel(next) {
   }
 }
 
-$('model-select').addEventListener('change', (e) => switchModel(e.target.value));
+/** The input shown (of shape `from`) made into the new model's input: a grey model keeps the
+ * drawing (converted again), anything else becomes the picture under the pad. */
+async function carryInput(from) {
+  const to = shape();
+  if (sameShape(from, to)) return;
+  const source = strokes.length && to[0] !== 1 ? current : background;
+  if (to[0] !== 1) strokes.length = 0;
+  background = source ? (await ask('fit', { pixels: source, from, to })).value : null;
+  current = null;
+  redraw();
+}
+
+$('model-select').addEventListener('change', (e) => {
+  const next = e.target.value;
+  $('user-model').hidden = next !== 'user' && !isUser(model);
+  if (next === 'user') {
+    $('user-model').hidden = false;
+    if (user) {
+      switchModel(user.model);
+    } else if ($('user-model').dataset.state !== 'loading') {
+      delete $('user-model').dataset.state;
+      $('model-message').classList.remove('error');
+      $('model-message').textContent = 'No model loaded yet: the one before stays in use until a file is read.';
+    }
+  } else {
+    switchModel(next);
+    if (next === model) relabel();   // "your model…" chosen and left again
+  }
+});
+
+// --- your own model: a file dropped or chosen, read here, parsed and checked in the worker ----
+function showUserModel(described) {
+  const u = described.user;
+  const [c, h, w] = described.input;
+  const message = $('model-message');
+  message.classList.remove('error');
+  message.textContent = `${u.name}: ${u.format === 'onnx' ? 'ONNX' : 'safetensors'}, input ${c}×${h}×${w}, `
+    + `${described.classNames.length} classes, ${described.layers.length} layers (the table below)`;
+  $('model-notes').replaceChildren(...u.notes.map((note) => {
+    const li = document.createElement('li');
+    li.textContent = note;
+    return li;
+  }));
+  $('model-user').textContent = `your model: ${u.name}`;
+}
+
+async function loadModelFile(file) {
+  if (!file) return;
+  const message = $('model-message');
+  const box = $('user-model');
+  box.hidden = false;
+  box.dataset.state = 'loading';
+  message.classList.remove('error');
+  message.textContent = `reading ${file.name}…`;
+  try {
+    const bytes = await file.arrayBuffer();
+    // Handed over, not copied: the worker keeps the only copy.
+    const { value } = await ask('loadUserModel', { bytes, name: file.name }, [bytes]);
+    const previous = user;
+    user = { model: value.model, ...value.user };
+    showUserModel(value);
+    await switchModel(value.model, value);
+    if (previous) ask('freeUserModel', { model: previous.model }).catch(() => {});
+    box.dataset.state = 'loaded';
+  } catch (e) {
+    // The model before stays: nothing was changed.
+    console.warn(e);
+    message.textContent = `could not load ${file.name}: ${e.message}`;
+    message.classList.add('error');
+    box.dataset.state = 'error';
+  }
+}
+
+$('model-file').addEventListener('change', (e) => {
+  const file = e.target.files[0];
+  e.target.value = '';
+  loadModelFile(file);
+});
+const drop = $('model-drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  e.dataTransfer.dropEffect = 'copy';
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  loadModelFile(e.dataTransfer.files[0]);
+});
+// A file dropped anywhere else must not make the browser leave the page for it.
+for (const type of ['dragover', 'drop']) window.addEventListener(type, (e) => e.preventDefault());
 $('backend-select').addEventListener('change', (e) => start(e.target.value));
 relabel();
 start($('backend-select').value);

@@ -11,6 +11,11 @@
 // backend: "auto" (default) | "cpu" | "webgpu". One worker serves every element of the page,
 //          so this is page-wide: the first element to connect starts the worker with its value,
 //          and changing the attribute later switches the worker for all elements.
+// model-src: the URL of your own model (.onnx, or the .safetensors of scripts/export_pytorch.py),
+//          relative to the page; same origin, or another that allows it (CORS, and the page's
+//          CSP connect-src). Fetched once per page, read in the worker (nothing is uploaded),
+//          and shown in place of `model`. It has no held-out images: the inputs shown first are
+//          the held-out MNIST digits (`digit` picks the first), made into its input shape.
 //
 // Works under `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`:
 // no inline styles (the shadow root links deep-inside-demo.css), no innerHTML. Needs worker.js
@@ -108,6 +113,28 @@ function connection(backend) {
     };
   };
   shared.heldout = once('heldout');   // 1000 images per model: fetched once for the whole page
+  // Users' models by URL: fetched here, read and kept in the worker, once for the whole page.
+  const users = new Map();
+  shared.userModel = (url) => {
+    if (!users.has(url)) {
+      const loaded = shared.ready.then(async () => {
+        let response;
+        try {
+          response = await fetch(url);
+        } catch (e) {
+          throw new Error(`could not fetch the model ${url}: ${e.message}`);
+        }
+        if (!response.ok) throw new Error(`could not fetch the model ${url} (HTTP ${response.status})`);
+        const bytes = await response.arrayBuffer();
+        const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'model');
+        const { value } = await ask('loadUserModel', { bytes, name }, [bytes]);
+        return value;
+      });
+      users.set(url, loaded);
+      loaded.catch(() => users.delete(url));   // a later element tries again
+    }
+    return users.get(url);
+  };
   shared.describe = once('describe');   // the model's catalogue: class names, layers, …
   shared.legend = once('legend');
   shared.models = once('models');
@@ -181,7 +208,7 @@ const TITLES = {
 };
 
 class DeepInsideDemo extends HTMLElement {
-  static observedAttributes = ['method', 'digit', 'backend', 'model'];
+  static observedAttributes = ['method', 'digit', 'backend', 'model', 'model-src'];
 
   #root;
   #ui = null;            // the built shadow DOM
@@ -190,12 +217,14 @@ class DeepInsideDemo extends HTMLElement {
   #ink = null;
   #strokes = [];         // each: [[x, y], ...] in backing-store pixels
   #drawing = null;
-  #background = null;    // a held-out digit (784 values in [0, 1]) under the strokes
+  #background = null;    // a held-out digit (the model's input: c·h·w values in [0, 1]) under the strokes
   #index = -1;           // which held-out digit that is
   #heldout = null;
   #names = null;         // the class names of the model of #heldout
-  #model = 'mnist';      // the model of #heldout and #names
+  #model = 'mnist';      // the model of #heldout and #names ("user-N" for model-src)
+  #user = null;          // for model-src: {name, format, notes} of the file
   #dataset = 'mnist';    // its data set
+  #shape = [1, 28, 28];  // [channels, height, width] of its input
   #size = [28, 28];      // [width, height] of its input: the size of its maps
   #dirty = false;        // the input or the method changed: compute again
   #busy = false;
@@ -226,6 +255,17 @@ class DeepInsideDemo extends HTMLElement {
     return BACKENDS.includes(b) ? b : 'auto';
   }
 
+  /** The absolute URL of `model-src`, or null. */
+  get modelSrc() {
+    const src = this.getAttribute('model-src');
+    if (!src) return null;
+    try {
+      return new URL(src, document.baseURI).href;
+    } catch {
+      return src;   // fetch says what is wrong with it
+    }
+  }
+
   connectedCallback() {
     this.#conn = connection(this.backend);
     if (!this.#ui) this.#build();
@@ -248,8 +288,8 @@ class DeepInsideDemo extends HTMLElement {
       this.#schedule();
     } else if (name === 'digit') {
       if (this.#heldout) this.#useHeldout(this.#firstOf(this.digit));
-    } else if (name === 'model') {
-      if (this.#heldout) this.#provideModel().catch((e) => this.#fail(e));
+    } else if (name === 'model' || name === 'model-src') {
+      if (this.#started && (name === 'model-src' || !this.modelSrc)) this.#provideModel().catch((e) => this.#fail(e));
     } else if (name === 'backend' && this.isConnected) {
       switchBackend(this.backend);
       this.#schedule();
@@ -287,6 +327,10 @@ class DeepInsideDemo extends HTMLElement {
     pad.addEventListener('pointerdown', (e) => {
       if (e.button !== 0) return;
       e.preventDefault();
+      if (this.#shape[0] !== 1) {
+        this.#ui.status.textContent = 'This model takes colour pictures: the pad draws grey ink, so it only shows the input here.';
+        return;
+      }
       pad.setPointerCapture?.(e.pointerId);
       this.#drawing = [this.#point(e)];
       this.#strokes.push(this.#drawing);
@@ -396,9 +440,16 @@ class DeepInsideDemo extends HTMLElement {
     const { pad } = this.#ui;
     ink.clearRect(0, 0, pad.width, pad.height);
     if (this.#background) {
-      const img = new ImageData(28, 28);
-      this.#background.forEach((v, i) => img.data.set([255, 255, 255, Math.round(255 * Math.min(1, Math.max(0, v)))], 4 * i));
-      const small = new OffscreenCanvas(28, 28);
+      // Grey: white ink of that opacity on the black pad; colour: the picture itself.
+      const [c, h, w] = this.#shape;
+      const n = h * w;
+      const img = new ImageData(w, h);
+      const byte = (v) => Math.round(255 * Math.min(1, Math.max(0, v)));
+      const bg = this.#background;
+      for (let i = 0; i < n; i++) {
+        img.data.set(c === 3 ? [byte(bg[i]), byte(bg[n + i]), byte(bg[2 * n + i]), 255] : [255, 255, 255, byte(bg[i])], 4 * i);
+      }
+      const small = new OffscreenCanvas(w, h);
       small.getContext('2d').putImageData(img, 0, 0);
       ink.imageSmoothingEnabled = true;
       ink.drawImage(small, 0, 0, pad.width, pad.height);
@@ -425,6 +476,12 @@ class DeepInsideDemo extends HTMLElement {
     return NOUNS[this.#dataset] ?? 'image';
   }
 
+  // What the held-out image shown is, in words.
+  #sample() {
+    const label = this.#name(this.#heldout.labels[this.#index]);
+    return this.#user ? `sample: MNIST digit #${this.#index}` : `held-out #${this.#index}, label ${label}`;
+  }
+
   #nameNext() {
     const one = this.#one();
     this.#ui.next.textContent = `next ${one}`;
@@ -436,10 +493,11 @@ class DeepInsideDemo extends HTMLElement {
     const one = this.#one();
     let what;
     if (this.#strokes.length) what = 'your drawing';
-    else if (this.#background) what = `held-out ${one} #${this.#index}, labelled ${this.#name(this.#heldout.labels[this.#index])}`;
+    else if (this.#background) what = this.#user ? `MNIST digit #${this.#index} as a sample input` : `held-out ${one} #${this.#index}, labelled ${this.#name(this.#heldout.labels[this.#index])}`;
     else what = 'empty';
-    pad.setAttribute('aria-label', `drawing pad: draw a ${one} with a mouse, pen or finger; shows ${what}`);
-    seen.textContent = this.#strokes.length ? 'your drawing' : this.#background ? `held-out #${this.#index}, label ${this.#name(this.#heldout.labels[this.#index])}` : '';
+    pad.setAttribute('aria-label', this.#shape[0] === 1 ? `drawing pad: draw ${/^[aeiou]/.test(one) ? 'an' : 'a'} ${one} with a mouse, pen or finger; shows ${what}`
+      : `the input picture: ${what}`);
+    seen.textContent = this.#strokes.length ? 'your drawing' : this.#background ? this.#sample() : '';
   }
 
   #firstOf(label) {
@@ -447,11 +505,23 @@ class DeepInsideDemo extends HTMLElement {
     return i < 0 ? 0 : i;
   }
 
-  #useHeldout(i) {
+  async #useHeldout(i) {
     const { labels, pixels } = this.#heldout;
     if (!labels.length) return;
+    let image = Float32Array.from(pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
+    const shape = this.#shape;
+    if (shape.join() !== '1,28,28') {
+      // A user's model of another input shape: the digit made into it by the worker.
+      try {
+        image = (await this.#conn.ask('fit', { pixels: image, from: [1, 28, 28], to: shape })).value;
+      } catch (e) {
+        this.#fail(e);
+        return;
+      }
+      if (shape !== this.#shape) return;   // the model changed meanwhile
+    }
     this.#index = i;
-    this.#background = Float32Array.from(pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
+    this.#background = image;
     this.#strokes.length = 0;
     this.#redraw();
     this.#describePad();
@@ -470,19 +540,40 @@ class DeepInsideDemo extends HTMLElement {
     }
   }
 
-  // The held-out images and class names of the `model` attribute, then its first image.
+  // The held-out images and class names of the `model` attribute, then its first image; or,
+  // with `model-src`, the user's model from that URL, with the held-out MNIST digits as inputs.
   async #provideModel() {
+    const src = this.modelSrc;
+    if (src) {
+      this.#ui.status.classList.remove('error');
+      this.#ui.status.textContent = 'loading the model…';
+      const [heldout, about] = await Promise.all([this.#conn.heldout('mnist'), this.#conn.userModel(src)]);
+      if (src !== this.modelSrc) return;   // changed again meanwhile
+      return this.#adopt(about.model, about, heldout, null);
+    }
     const asked = this.model;
     const entry = (await this.#conn.models()).find((m) => m.name === asked);
     const model = entry ? asked : 'mnist';   // an unknown name: the default model
     const [heldout, about] = await Promise.all([this.#conn.heldout(model), this.#conn.describe(model)]);
-    if (asked !== this.model) return;   // changed again meanwhile
+    if (asked !== this.model || this.modelSrc) return;   // changed again meanwhile
+    return this.#adopt(model, about, heldout, entry);
+  }
+
+  #adopt(model, about, heldout, entry) {
     const recount = about.classNames.length !== this.#names?.length;
+    if (about.input.join() !== this.#shape.join()) {
+      // The image shown has the shape of the model before: none until the new one is made.
+      this.#background = null;
+      this.#strokes.length = 0;
+    }
     this.#model = model;
+    this.#user = about.user ?? null;
     this.#dataset = entry?.dataset ?? 'mnist';
     this.#heldout = heldout;
     this.#names = about.classNames;
+    this.#shape = about.input;
     this.#size = [about.input[2], about.input[1]];
+    this.#ui.pad.classList.toggle('locked', about.input[0] !== 1);
     this.#nameNext();
     if (recount && this.#panel?.bars) this.#buildPanel();
     this.#panel?.bars?.forEach((b, c) => { b.label.textContent = this.#name(c); });
@@ -519,7 +610,7 @@ class DeepInsideDemo extends HTMLElement {
     const rgba = this.#ink.getImageData(0, 0, pad.width, pad.height).data;
     const gray = new Float32Array(pad.width * pad.height);
     for (let i = 0; i < gray.length; i++) gray[i] = rgba[4 * i + 3] / 255;
-    const { value } = await this.#conn.ask('toMnist', { gray, width: pad.width, height: pad.height }, [gray.buffer]);
+    const { value } = await this.#conn.ask('toMnist', { gray, width: pad.width, height: pad.height, input: this.#shape }, [gray.buffer]);
     return value;
   }
 
@@ -547,7 +638,7 @@ class DeepInsideDemo extends HTMLElement {
 
   #showPrediction(pr) {
     const { seen } = this.#ui;
-    const base = this.#strokes.length ? 'your drawing' : `held-out #${this.#index}, label ${this.#name(this.#heldout.labels[this.#index])}`;
+    const base = this.#strokes.length ? 'your drawing' : this.#sample();
     seen.textContent = `${base} · predicted ${this.#name(pr.predicted)} (p ${pr.probabilities[pr.predicted].toFixed(3)})`;
   }
 
@@ -599,7 +690,9 @@ class DeepInsideDemo extends HTMLElement {
   async #classModel(pixels) {
     const p = this.#panel;
     let cls;
-    if (this.#strokes.length) {
+    // A drawing, or a user's model (the sample's label is a digit, not its class): the class
+    // the network reads.
+    if (this.#strokes.length || this.#user) {
       const { value: a } = await this.#conn.ask('analyse', {
         model: this.#model, pixels, class: -1, composite: 'recommended', pool: 'max', quantile: 0.95,
       });

@@ -2,8 +2,10 @@
 // Protocol: {id, op, args} in; {id, ok, value | error} out, plus {event: 'backend', ...}.
 // The CPU build loads first; the WebGPU build is loaded only when asked for and the browser
 // has navigator.gpu. A failing WebGPU instance is dropped for the CPU one, and the page is told.
-// There is one DeepInside instance per backend and model (a name from the wasm's `models()`),
-// made when first needed and kept; every operation names its model (default "mnist").
+// There is one DeepInside instance per backend and model (a name from the wasm's `models()`,
+// or "user-N" for a user's own file), made when first needed and kept; every operation names
+// its model (default "mnist"). A user's file stays in this worker's memory only: its bytes are
+// kept so that each build (CPU, WebGPU) can read it when it is first needed there.
 
 const builds = {};   // 'cpu' | 'webgpu' → the imported wasm-bindgen module, initialised
 let backend = null;  // the backend in use: 'cpu' | 'webgpu'
@@ -51,9 +53,19 @@ function fetchFiles(entry) {
   return fetched.get(entry.name);
 }
 
+// The user's models: "user-N" → {name, bytes, handles: {build: UserModel}}. `loadUserModel`
+// reads a file with the build in use; another build reads the same bytes when it needs them.
+const users = new Map();
+let userCount = 0;
+
 /** Build `b`, with `model`'s files in it. */
 async function ready(b, model) {
   const w = await load(b);
+  const user = users.get(model);
+  if (user) {
+    user.handles[b] ??= w.loadModel(user.bytes);
+    return w;
+  }
   const entry = (await models()).find((m) => m.name === model);
   if (!entry) throw new Error(`unknown model ${JSON.stringify(model)}`);
   const key = `${b}/${model}`;
@@ -74,12 +86,15 @@ function instance(b, model) {
   const key = `${b}/${model}`;
   if (!instances.has(key)) {
     // Later WebGPU instances reuse the device the first one brought up.
-    const made = ready(b, model).then((w) => w.DeepInside.create(b === 'webgpu' ? 'webgpu' : 'cpu', model));
+    const made = ready(b, model).then((w) => w.DeepInside.create(b === 'webgpu' ? 'webgpu' : 'cpu', handleOf(b, model)));
     instances.set(key, made);
     made.catch(() => { if (instances.get(key) === made) instances.delete(key); });
   }
   return instances.get(key);
 }
+
+/** What `DeepInside.create` takes for `model` on build `b`: a name, or the user's handle. */
+const handleOf = (b, model) => users.get(model)?.handles[b] ?? model;
 
 /** The instance in use for `model`. */
 const apiFor = (model) => instance(backend, model);
@@ -124,7 +139,7 @@ async function init(requested, model) {
 async function tryWebGpu(mode, model) {
   dropGpu();
   try {
-    const gpu = await (await ready('webgpu', model)).DeepInside.create(mode, model);
+    const gpu = await (await ready('webgpu', model)).DeepInside.create(mode, handleOf('webgpu', model));
     if (gpu.backend === 'webgpu') {
       instances.set(`webgpu/${model}`, Promise.resolve(gpu));
       backend = 'webgpu';
@@ -146,8 +161,11 @@ async function describe(model) {
   const api = await apiFor(model);
   const w = anyBuild();
   const presets = w.presets();
+  const user = users.get(model);
+  const handle = user && Object.values(user.handles)[0];
   return {
     model,
+    user: user ? { name: user.name, format: handle.format, notes: handle.notes } : null,
     models: await models(),
     rules: w.rules(),
     presets,
@@ -159,29 +177,157 @@ async function describe(model) {
   };
 }
 
+// A user's model file (its bytes, transferred from the page): read by the build in use, put on
+// the backend in use, and described like a shipped model. A refused file throws the wasm's
+// error and changes nothing.
+async function loadUserModel({ bytes, name }) {
+  const data = new Uint8Array(bytes);
+  const b = backend ?? 'cpu';
+  const handle = (await load(b)).loadModel(data);
+  const model = `user-${++userCount}`;
+  users.set(model, { name: String(name ?? 'model'), bytes: data, handles: { [b]: handle } });
+  try {
+    await instance(b, model);
+    return await describe(model);
+  } catch (e) {
+    freeUserModel({ model });
+    throw e;
+  }
+}
+
+/** Lets a user's model go: its instances on every backend, and its handles. */
+function freeUserModel({ model }) {
+  const user = users.get(model);
+  if (!user) return null;
+  users.delete(model);
+  for (const key of [...instances.keys()]) {
+    if (key.endsWith(`/${model}`)) {
+      instances.get(key).then((api) => api.free(), () => {});
+      instances.delete(key);
+    }
+  }
+  for (const h of Object.values(user.handles)) h.free();
+  if (last?.model === model) last = null;
+  return null;
+}
+
 // What the last analysis computed, so that the threshold slider only re-runs the localisation
 // and the slower panels (attributions, faithfulness, sanity) work on the same input and class.
 let last = null;
 let ascent = null;
 
-function gray(image) {
-  // Class model images are not clipped: show them normalised to their own range.
+function gray(image, channels = 1) {
+  // Class model images are not clipped: show them normalised to their own range (one range
+  // for all channels, so that a colour image keeps its hues).
   let lo = Infinity, hi = -Infinity;
   for (const v of image) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
   const span = hi - lo || 1;
-  const rgba = new Uint8ClampedArray(image.length * 4);
-  image.forEach((v, i) => {
-    const g = Math.round(255 * (v - lo) / span);
-    rgba.set([g, g, g, 255], 4 * i);
-  });
+  const n = image.length / channels;
+  const rgba = new Uint8ClampedArray(n * 4);
+  const level = (v) => Math.round(255 * (v - lo) / span);
+  for (let i = 0; i < n; i++) {
+    const [r, g, b] = channels === 3 ? [image[i], image[n + i], image[2 * n + i]] : [image[i], image[i], image[i]];
+    rgba.set([level(r), level(g), level(b), 255], 4 * i);
+  }
   return { rgba, lo, hi };
 }
 
+// --- channels: every map is drawn at h × w --------------------------------------------------
+// Signed maps (explain, SmoothGrad, Integrated Gradients) come back as c·h·w values, channel-
+// major; a colour model's are made into one h × w map: the largest magnitude over the channels
+// for magnitude maps (as `saliency` does), the sum over the channels for signed ones (which
+// keeps their totals).
+function magnitudeOf(map, channels) {
+  if (channels === 1) return map.map(Math.abs);
+  const n = map.length / channels;
+  const out = new Float32Array(n);
+  for (let ch = 0; ch < channels; ch++) {
+    for (let i = 0; i < n; i++) out[i] = Math.max(out[i], Math.abs(map[ch * n + i]));
+  }
+  return out;
+}
+
+function summed(map, channels) {
+  if (channels === 1) return map;
+  const n = map.length / channels;
+  const out = new Float32Array(n);
+  for (let ch = 0; ch < channels; ch++) {
+    for (let i = 0; i < n; i++) out[i] += map[ch * n + i];
+  }
+  return out;
+}
+
+/** One grey value per pixel of an image of `channels` channels (luma for colour). */
+function luma(pixels, channels) {
+  if (channels === 1) return pixels;
+  const n = pixels.length / channels;
+  return Float32Array.from({ length: n }, (_, i) => 0.299 * pixels[i] + 0.587 * pixels[n + i] + 0.114 * pixels[2 * n + i]);
+}
+
+// --- resizing: a picture or a drawing to a user model's input size -------------------------
+/** For each of `m` outputs, the [index, weight] pairs over `n` inputs: the mean over the
+ * output pixel's footprint when shrinking, bilinear (pixel centres aligned) when growing. */
+function taps(n, m) {
+  const s = n / m;
+  return Array.from({ length: m }, (_, j) => {
+    if (s >= 1) {
+      const lo = j * s, hi = (j + 1) * s;
+      const out = [];
+      for (let i = Math.floor(lo); i < Math.min(n, Math.ceil(hi)); i++) {
+        const w = Math.min(hi, i + 1) - Math.max(lo, i);
+        if (w > 0) out.push([i, w / s]);
+      }
+      return out;
+    }
+    const x = Math.min(n - 1, Math.max(0, (j + 0.5) * s - 0.5));
+    const i = Math.floor(x), t = x - i;
+    return t > 0 && i + 1 < n ? [[i, 1 - t], [i + 1, t]] : [[i, 1]];
+  });
+}
+
+/** `pixels` of shape `from` ([c, h, w]) to shape `to`: grey ↔ colour (grey copied to every
+ * channel; colour to luma), then resized. */
+function fit(pixels, from, to) {
+  const [c0, h0, w0] = from;
+  const [c1, h1, w1] = to;
+  let planes = [];
+  for (let ch = 0; ch < c0; ch++) planes.push(pixels.subarray(ch * h0 * w0, (ch + 1) * h0 * w0));
+  if (c0 !== c1) {
+    const grey = c0 === 1 ? planes[0] : luma(pixels, c0);
+    planes = Array.from({ length: c1 }, () => grey);
+  }
+  const out = new Float32Array(c1 * h1 * w1);
+  const rows = taps(h0, h1), cols = taps(w0, w1);
+  planes.forEach((plane, ch) => {
+    const half = new Float32Array(h0 * w1);   // columns resized first
+    for (let y = 0; y < h0; y++) {
+      for (let x = 0; x < w1; x++) {
+        let v = 0;
+        for (const [i, w] of cols[x]) v += w * plane[y * w0 + i];
+        half[y * w1 + x] = v;
+      }
+    }
+    for (let y = 0; y < h1; y++) {
+      for (let x = 0; x < w1; x++) {
+        let v = 0;
+        for (const [i, w] of rows[y]) v += w * half[i * w1 + x];
+        out[ch * h1 * w1 + y * w1 + x] = Math.min(1, Math.max(0, v));
+      }
+    }
+  });
+  return out;
+}
+
+const MNIST = [1, 28, 28];
+const sameShape = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+/** MNIST-form pixels (28 × 28, grey) for a model whose input is `input`. */
+const fromMnist = (pixels, input) => (!input || sameShape(input, MNIST) ? pixels : fit(pixels, MNIST, input));
+
 function localisation(quantile) {
   const w = anyBuild();
-  const [, h, wd] = last.input;
+  const [c, h, wd] = last.input;
   const l = w.localise(last.magnitude, quantile, wd, h);
-  return { box: l.box, threshold: l.threshold, rgba: w.overlayRgba(last.pixels, Float32Array.from(l.component, (c, i) => c ? last.magnitude[i] : 0)) };
+  return { box: l.box, threshold: l.threshold, rgba: w.overlayRgba(luma(last.pixels, c), Float32Array.from(l.component, (v, i) => v ? last.magnitude[i] : 0)) };
 }
 
 const maxAbs = (map) => {
@@ -197,12 +343,14 @@ async function analyse({ model, pixels, class: cls, composite, pool, quantile })
   let t0 = performance.now();
   const e = await api.explain(pixels, cls);
   const explainMs = performance.now() - t0;
-  const magnitude = e.gradient.map(Math.abs);
+  const [channels] = api.input;
+  const magnitude = magnitudeOf(e.gradient, channels);
   const methods = {};
   for (const m of ['gradient', 'deconvnet', 'guided']) {
-    const magnitudeOf = e[m].map(Math.abs);
-    methods[m] = { rgba: w.mapToRgba(magnitudeOf, 'sequential'), max: maxAbs(magnitudeOf) };
+    const map = magnitudeOf(e[m], channels);
+    methods[m] = { rgba: w.mapToRgba(map, 'sequential'), max: maxAbs(map) };
   }
+  const gradientInput = summed(e.gradientInput, channels);
   t0 = performance.now();
   const r = await api.relevance(pixels, e.class, composite, pool);
   const lrpMs = performance.now() - t0;
@@ -226,8 +374,8 @@ async function analyse({ model, pixels, class: cls, composite, pool, quantile })
   return {
     model,
     prediction: { probabilities: e.probabilities, predicted: e.predicted, class: e.class, ms: explainMs },
-    saliency: { methods, signed: w.mapToRgba(e.gradient, 'diverging'), ms: explainMs, localisation: localisation(quantile) },
-    gradientInput: { rgba: w.mapToRgba(e.gradientInput, 'diverging'), total: e.gradientInput.reduce((a, b) => a + b, 0), ms: explainMs },
+    saliency: { methods, signed: w.mapToRgba(summed(e.gradient, channels), 'diverging'), ms: explainMs, localisation: localisation(quantile) },
+    gradientInput: { rgba: w.mapToRgba(gradientInput, 'diverging'), total: gradientInput.reduce((a, b) => a + b, 0), ms: explainMs },
     lrp: { layers, score: r.score, ms: lrpMs },
   };
 }
@@ -252,13 +400,15 @@ async function attributions({ smoothGrad, integratedGradients }) {
   t0 = performance.now();
   const ig = await api.integratedGradients(l.pixels, l.class, integratedGradients);
   const igMs = performance.now() - t0;
-  const magnitude = smooth.map(Math.abs);
+  const [channels] = l.input;
+  const magnitude = magnitudeOf(smooth, channels);
+  const igMap = summed(ig.map, channels);
   l.attributions = {
     options, model: l.model, class: l.class,
-    smooth, ig: ig.map,
+    smooth: magnitude, ig: igMap,
     smoothGrad: { rgba: w.mapToRgba(magnitude, 'sequential'), max: maxAbs(magnitude), ms: smoothMs },
     integratedGradients: {
-      rgba: w.mapToRgba(ig.map, 'diverging'), total: ig.total, difference: ig.difference, error: ig.error, ms: igMs,
+      rgba: w.mapToRgba(igMap, 'diverging'), total: ig.total, difference: ig.difference, error: ig.error, ms: igMs,
     },
   };
   return l.attributions;
@@ -270,12 +420,14 @@ async function faithfulness({ k, smoothGrad, integratedGradients }) {
   const l = requireLast();
   const a = await attributions({ smoothGrad, integratedGradients });
   const e = l.explanation;
+  const [channels] = l.input;
+  // One h × w ranking per map (a colour model's maps made so as for drawing them).
   const maps = {
-    gradient: e.gradient.map(Math.abs),
-    deconvnet: e.deconvnet.map(Math.abs),
-    guided: e.guided.map(Math.abs),
-    gradientInput: e.gradientInput,
-    smoothGrad: a.smooth.map(Math.abs),
+    gradient: magnitudeOf(e.gradient, channels),
+    deconvnet: magnitudeOf(e.deconvnet, channels),
+    guided: magnitudeOf(e.guided, channels),
+    gradientInput: summed(e.gradientInput, channels),
+    smoothGrad: a.smooth,
     integratedGradients: a.ig,
     lrp: l.lrp,
   };
@@ -316,24 +468,60 @@ async function run(op, args) {
     case 'faithfulness': return faithfulness(args);
     case 'sanity': return sanity();
     case 'localise': return last ? localisation(args.quantile) : null;
-    case 'toMnist': return anyBuild().toMnist(args.gray, args.width, args.height);
+    case 'toMnist': return fromMnist(anyBuild().toMnist(args.gray, args.width, args.height), args.input);
+    case 'fit': return fit(Float32Array.from(args.pixels), args.from, args.to);
+    case 'loadUserModel': return loadUserModel(args);
+    case 'freeUserModel': return freeUserModel(args);
     case 'models': return models();
     case 'describe': return describe(modelOf(args));
     case 'heldout': return (await ready(builds.webgpu && !builds.cpu ? 'webgpu' : 'cpu', modelOf(args))).heldoutDigits(modelOf(args));
-    case 'picture': return picture(args.file);
+    case 'picture': return picture(args.file, args.input);
     case 'legend': return { sequential: anyBuild().mapToRgba(ramp(0, 1), 'sequential', 1), diverging: anyBuild().mapToRgba(ramp(-1, 1), 'diverging', 1) };
-    case 'classModelStart': ascent = (await apiFor(modelOf(args))).classModel(args.class, args.options); return null;
+    case 'classModelStart': {
+      const api = await apiFor(modelOf(args));
+      ascent = { run: api.classModel(args.class, args.options), channels: api.input[0] };
+      return null;
+    }
     case 'classModelStep': {
-      const s = await ascent.step(args.n);
-      return { ...s, ...gray(s.image) };
+      const s = await ascent.run.step(args.n);
+      return { ...s, ...gray(s.image, ascent.channels) };
     }
     default: throw new Error(`unknown operation ${op}`);
   }
 }
 
+// An uploaded file as the input of a model of shape `input` (default: MNIST's 1 × 28 × 28).
+// Grey models get it in MNIST form (resized to their input when that is not 28 × 28); colour
+// models get the picture itself, resized to h × w, values in [0, 1], channel-major.
+async function picture(file, input = MNIST) {
+  if (input[0] === 3) return colourPicture(file, input);
+  return fromMnist(await mnistPicture(file), input);
+}
+
+async function colourPicture(file, [c, h, w]) {
+  let bitmap;
+  try {
+    bitmap = await createImageBitmap(file, { resizeWidth: w, resizeHeight: h, resizeQuality: 'high' });
+  } catch {
+    throw new Error(`"${file.name}" is not an image this browser can read`);
+  }
+  const canvas = new OffscreenCanvas(w, h);
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const { data } = ctx.getImageData(0, 0, w, h);
+  const out = new Float32Array(c * h * w);
+  for (let i = 0; i < h * w; i++) {
+    // Transparent parts count as black.
+    const alpha = data[4 * i + 3] / 255;
+    for (let ch = 0; ch < c; ch++) out[ch * h * w + i] = (data[4 * i + ch] / 255) * alpha;
+  }
+  return out;
+}
+
 // An uploaded file to MNIST form. Decoding happens here, off the page's thread, and every
 // picture is decoded straight to 512 px on its longer side, so a huge one costs no more memory.
-async function picture(file) {
+async function mnistPicture(file) {
   let probe;
   try {
     probe = await createImageBitmap(file, { resizeWidth: 64, resizeQuality: 'low' });
