@@ -14,6 +14,7 @@ pub mod error;
 pub mod faithfulness;
 pub mod input;
 pub mod localise;
+pub mod metrics;
 pub mod lrp;
 pub mod model;
 pub mod rng;

@@ -874,11 +874,12 @@ fn user_js(user: &UserModel) -> JsValue {
 #[wasm_bindgen_test]
 async fn bad_model_files_are_refused_and_the_next_one_loads() {
     let (_, onnx, _, _) = user_models()[0];
-    let cases: [(&[u8], &str); 4] = [
+    let cases: [(&[u8], &str); 5] = [
+        (b"{\"a\": 1}", "neither an ONNX nor a safetensors file"),
         (&onnx[..100], "not a valid ONNX file"),
         (b"PK\x03\x04zip", "PyTorch pickle"),
         (b"", "empty"),
-        (&[0xff; 64], "not a valid ONNX file"),
+        (&[0xff; 64], "neither an ONNX nor a safetensors file"),
     ];
     for (bytes, why) in cases {
         let e: JsValue = load_model(js_sys::Uint8Array::from(bytes).into(), JsValue::UNDEFINED)
@@ -888,6 +889,11 @@ async fn bad_model_files_are_refused_and_the_next_one_loads() {
         assert_eq!(kind(&e).0, "FileError", "{}", message(&e));
         assert!(message(&e).contains(why), "{}", message(&e));
     }
+    // The limits a page checks before reading a file.
+    let limits = deep_inside::web::limits();
+    assert_eq!(number(&limits, "fileBytes"), 1e8);
+    assert_eq!(number(&limits, "side"), 64.0);
+    assert_eq!(number(&limits, "classes"), 1000.0);
     let e: JsValue = load_model(JsValue::from("x"), JsValue::UNDEFINED)
         .err()
         .unwrap()

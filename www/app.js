@@ -1149,6 +1149,11 @@ async function loadModelFile(file) {
   message.classList.remove('error');
   message.textContent = `reading ${file.name}…`;
   try {
+    // The wasm's own limit, checked before the file is read into memory.
+    const { value: limits } = await ask('limits');
+    if (file.size > limits.fileBytes) {
+      throw new Error(`model: the file is ${(file.size / 1e6).toFixed(1)} MB; at most ${limits.fileBytes / 1e6} MB is allowed`);
+    }
     const bytes = await file.arrayBuffer();
     // Handed over, not copied: the worker keeps the only copy.
     const { value } = await ask('loadUserModel', { bytes, name: file.name }, [bytes]);

@@ -125,6 +125,12 @@ function connection(backend) {
           throw new Error(`could not fetch the model ${url}: ${e.message}`);
         }
         if (!response.ok) throw new Error(`could not fetch the model ${url} (HTTP ${response.status})`);
+        // The wasm's own limit, checked before the body is read when the server says its size.
+        const { value: limits } = await ask('limits');
+        const size = Number(response.headers.get('content-length'));
+        if (size > limits.fileBytes) {
+          throw new Error(`model: ${url} is ${(size / 1e6).toFixed(1)} MB; at most ${limits.fileBytes / 1e6} MB is allowed`);
+        }
         const bytes = await response.arrayBuffer();
         const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || 'model');
         const { value } = await ask('loadUserModel', { bytes, name }, [bytes]);

@@ -473,6 +473,7 @@ async function run(op, args) {
     case 'loadUserModel': return loadUserModel(args);
     case 'freeUserModel': return freeUserModel(args);
     case 'models': return models();
+    case 'limits': return (await loaded()).limits();
     case 'describe': return describe(modelOf(args));
     case 'heldout': return (await ready(builds.webgpu && !builds.cpu ? 'webgpu' : 'cpu', modelOf(args))).heldoutDigits(modelOf(args));
     case 'picture': return picture(args.file, args.input);

@@ -906,6 +906,21 @@ pub fn models() -> JsValue {
     }))
 }
 
+/// What `loadModel` accepts, for a page to check a file before reading it: `{fileBytes,
+/// parameters, side, channels, classes, layers}`.
+#[wasm_bindgen(unchecked_return_type = "ModelLimits")]
+pub fn limits() -> JsValue {
+    use crate::model::config::{MAX_CLASSES, MAX_LAYERS, MAX_PARAMETERS, MAX_SIDE};
+    object([
+        ("fileBytes", number(import::MAX_FILE)),
+        ("parameters", number(MAX_PARAMETERS)),
+        ("side", number(MAX_SIDE)),
+        ("channels", array([1usize, 3].into_iter().map(number))),
+        ("classes", number(MAX_CLASSES)),
+        ("layers", number(MAX_LAYERS)),
+    ])
+}
+
 /// The LRP rules a custom composite may name, `{name, description}`; `Rule.parse` syntax
 /// also takes parameters: `epsilon(0.1)`, `gamma(0.5)`, `alphabeta(3,2)`, `zbox(-1,1)`.
 #[wasm_bindgen(unchecked_return_type = "CatalogueEntry[]")]

@@ -27,6 +27,17 @@ export interface ModelFiles {
   heldout?: Uint8Array;
   mean?: Uint8Array;
 }
+/** What `loadModel` accepts (`limits()`). */
+export interface ModelLimits {
+  /** The largest file, in bytes. */
+  fileBytes: number;
+  parameters: number;
+  /** The largest input height and width. */
+  side: number;
+  channels: number[];
+  classes: number;
+  layers: number;
+}
 /** `loadModel`'s options. */
 export interface LoadOptions {
   /** The file's format; detected from its bytes when left out. */

@@ -305,7 +305,7 @@ test('the element: model-src loads a user\'s model and renders its panels; a bad
       return { text: s.textContent, visible: s.getBoundingClientRect().height > 0 && getComputedStyle(s).visibility !== 'hidden' };
     }));
     assert.match(errors[0].text, /^Error: could not fetch the model http:.*\/missing\.onnx \(HTTP 404\)$/);
-    assert.match(errors[1].text, /^Error: model: not a valid ONNX file/);
+    assert.match(errors[1].text, /^Error: model: this is neither an ONNX nor a safetensors file/);
     assert.ok(errors.every((e) => e.visible));
 
     // One worker for the page, and a file two elements use is fetched once.

@@ -531,7 +531,16 @@ impl Chain<'_, '_> {
 }
 
 pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
-    let graph = parse(bytes).map_err(malformed)?;
+    let graph = parse(bytes).map_err(|why| {
+        // Every ONNX exporter writes the IR version (field 1, a varint: byte 0x08) first.
+        if bytes.first() != Some(&0x08) {
+            refuse(format!(
+                "this is neither an ONNX nor a safetensors file (as ONNX: {why})"
+            ))
+        } else {
+            malformed(why)
+        }
+    })?;
     // Constant nodes' values count as stored tensors.
     let mut constants = HashMap::new();
     for node in &graph.nodes {
