@@ -14,7 +14,6 @@ pub mod error;
 pub mod faithfulness;
 pub mod input;
 pub mod localise;
-pub mod metrics;
 pub mod lrp;
 pub mod model;
 pub mod rng;
