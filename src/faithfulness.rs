@@ -78,6 +78,22 @@ pub fn curves(
     perturbation: Perturbation,
     device: &Device,
 ) -> Result<Tensor<1>, Error> {
+    curves_with(net, pixels, class, rankings, k, perturbation, 0.0, device)
+}
+
+/// [`curves`] with another value for a removed pixel than 0 (Quantus's "black" baseline is the
+/// image's smallest value, say).
+#[allow(clippy::too_many_arguments)]
+pub fn curves_with(
+    net: &Network,
+    pixels: &[f32],
+    class: usize,
+    rankings: &[Vec<usize>],
+    k: usize,
+    perturbation: Perturbation,
+    baseline: f32,
+    device: &Device,
+) -> Result<Tensor<1>, Error> {
     check_image("pixels", pixels, net.input)?;
     let [c, h, w] = net.input;
     let positions = h * w;
@@ -103,7 +119,7 @@ pub fn curves(
     for ranking in rankings {
         let mut image = match perturbation {
             Perturbation::Deletion => pixels.to_vec(),
-            Perturbation::Insertion => vec![0.0; len],
+            Perturbation::Insertion => vec![baseline; len],
         };
         images.extend(&image);
         for step in ranking.chunks(k) {
@@ -111,7 +127,7 @@ pub fn curves(
                 for channel in 0..c {
                     let at = channel * positions + i;
                     image[at] = match perturbation {
-                        Perturbation::Deletion => 0.0,
+                        Perturbation::Deletion => baseline,
                         Perturbation::Insertion => pixels[at],
                     };
                 }

@@ -15,6 +15,7 @@ pub mod faithfulness;
 pub mod input;
 pub mod localise;
 pub mod lrp;
+pub mod metrics;
 pub mod model;
 pub mod rng;
 pub mod saliency;
