@@ -283,12 +283,17 @@ def check_safetensors(path, x, logits, mean, std, class_names):
     assert err < 1e-4, err
 
 
-def export_onnx(model, path, input_shape, class_names=None):
-    kwargs = dict(input_names=["input"], output_names=["output"], opset_version=17,
-                  dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
-    import inspect
-    if "dynamo" in inspect.signature(torch.onnx.export).parameters:
-        kwargs["dynamo"] = False
+def export_onnx(model, path, input_shape, class_names=None, dynamo=False):
+    """The legacy TorchScript exporter (opset 17, dynamic batch), or with `dynamo` the newer
+    default exporter of PyTorch 2.9+ (its own opset, fixed batch of 1)."""
+    if dynamo:
+        kwargs = dict(input_names=["input"], output_names=["output"], dynamo=True, external_data=False)
+    else:
+        kwargs = dict(input_names=["input"], output_names=["output"], opset_version=17,
+                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+        import inspect
+        if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+            kwargs["dynamo"] = False
     import warnings
     warnings.filterwarnings("ignore", message=".*legacy TorchScript-based ONNX export.*")
     torch.onnx.export(model.eval(), (torch.zeros(1, *input_shape),), str(path), **kwargs)
@@ -389,6 +394,12 @@ def make(name, plain, x_fix, accuracy_value, mean=None, std=None, class_names=No
         expected = logits.numpy()
     proto = export_onnx(onnx_model, onnx_path, input_shape, class_names)
     ops = check_onnx(onnx_path, proto, x_fix, expected)
+    # The same model through PyTorch's newer (dynamo) exporter, the default from 2.9 on: other
+    # ops for the same layers (ReduceMean for the global pool, Reshape for the flatten).
+    dynamo_path = OUT / f"{name}.dynamo.onnx"
+    dynamo_proto = export_onnx(onnx_model, dynamo_path, input_shape, class_names, dynamo=True)
+    dynamo_ops = check_onnx(dynamo_path, dynamo_proto, x_fix[:1], expected[:1])
+    print(f"  dynamo onnx ops: {dynamo_ops}")
     if mean is not None:
         inits = {i.name for i in proto.graph.initializer}
         consts = {o for n in proto.graph.node if n.op_type == "Constant" for o in n.output}

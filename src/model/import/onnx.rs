@@ -812,6 +812,25 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
                 chain.push(node, layer)?;
             }
             "GlobalAveragePool" => chain.push(node, LayerConfig::GlobalAvgPool)?,
+            // PyTorch's newer exporter writes AdaptiveAvgPool2d(1) as a mean over the height and
+            // width (axes an attribute before opset 18, an input from it on).
+            "ReduceMean" => {
+                let axes = match constant(1) {
+                    Some(t) => t.ints()?,
+                    None => node.ints("axes")?.unwrap_or_default(),
+                };
+                let mut axes: Vec<i64> = axes
+                    .iter()
+                    .map(|&a| if a < 0 { a + 4 } else { a })
+                    .collect();
+                axes.sort_unstable();
+                if axes != [2, 3] {
+                    return Err(node.refuse(format!(
+                        "averages over axes {axes:?}; only the mean over height and width (global average pooling) is supported"
+                    )));
+                }
+                chain.push(node, LayerConfig::GlobalAvgPool)?;
+            }
             "Flatten" => {
                 let axis = node.int("axis", 1)?;
                 if axis != 1 {
@@ -894,7 +913,7 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
             }
             _ => {
                 return Err(node.refuse(
-                    "is not supported; the supported ops are Conv, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, Gemm, MatMul+Add, BatchNormalization, Dropout, Identity, a final Softmax, and Sub/Div/Mul/Add by constants before the first layer",
+                    "is not supported; the supported ops are Conv, Relu, MaxPool, AveragePool, GlobalAveragePool (or ReduceMean over height and width), Flatten, Reshape, Gemm, MatMul+Add, BatchNormalization, Dropout, Identity, a final Softmax, and Sub/Div/Mul/Add by constants before the first layer",
                 ));
             }
         }
