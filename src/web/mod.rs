@@ -840,16 +840,8 @@ pub fn load_model(
             .map_err(|_| Error::argument("bytes", "must be a Uint8Array or an ArrayBuffer"))?
     };
     let format = interop::load_options(&options)?;
-    if bytes.length() as usize > import::MAX_FILE {
-        return Err(Error::file(
-            "model",
-            format!(
-                "the file is {:.1} MB; at most {} MB is allowed",
-                f64::from(bytes.length()) / 1e6,
-                import::MAX_FILE / 1_000_000
-            ),
-        ));
-    }
+    // Before the bytes are copied into wasm memory.
+    import::check_size(bytes.length() as usize)?;
     let imported = import::import(&bytes.to_vec(), format)?;
     let model = Model::new(imported.config, &imported.network)?;
     let recommended = Rules::preset("recommended", &model)?;

@@ -83,18 +83,25 @@ impl Imported {
     }
 }
 
-/// Reads a model file; `format` is detected when `None`.
-pub fn import(bytes: &[u8], format: Option<Format>) -> Result<Imported, Error> {
-    if bytes.len() > MAX_FILE {
+/// Refuses a file of `len` bytes over [`MAX_FILE`] (callers holding the bytes elsewhere check
+/// before copying them in).
+pub fn check_size(len: usize) -> Result<(), Error> {
+    if len > MAX_FILE {
         return Err(Error::file(
             "model",
             format!(
                 "the file is {:.1} MB; at most {} MB is allowed",
-                bytes.len() as f64 / 1e6,
+                len as f64 / 1e6,
                 MAX_FILE / 1_000_000
             ),
         ));
     }
+    Ok(())
+}
+
+/// Reads a model file; `format` is detected when `None`.
+pub fn import(bytes: &[u8], format: Option<Format>) -> Result<Imported, Error> {
+    check_size(bytes.len())?;
     if bytes.is_empty() {
         return Err(Error::file("model", "the file is empty"));
     }

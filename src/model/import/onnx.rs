@@ -613,8 +613,8 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
     };
     let mut visited = HashSet::new();
     let mut current = *input_name;
-    // A MatMul's layer, waiting for the Add that gives its bias.
-    let mut matmul: Option<usize> = None;
+    // Whether the last layer is a MatMul's, waiting for the Add that gives its bias.
+    let mut after_matmul = false;
     while current != output {
         let users = consumers.get(current).map_or(&[][..], |u| &u[..]);
         let node = match users {
@@ -649,10 +649,8 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
             )));
         }
         let constant = |k: usize| -> Option<&Stored> { node.inputs.get(k).and_then(|n| stored(n)) };
-        let is_matmul_bias = node.op == "Add" && matmul.is_some();
-        if !is_matmul_bias {
-            matmul = None;
-        }
+        // Only the node right after a MatMul can be its bias.
+        let is_matmul_bias = std::mem::take(&mut after_matmul) && node.op == "Add";
         match node.op {
             "Sub" | "Div" | "Mul" | "Add" if chain.layers.is_empty() || is_matmul_bias => {
                 let other = node
@@ -669,7 +667,6 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
                     if let Some(LayerConfig::Linear(l)) = chain.layers.last_mut() {
                         l.bias = true;
                     }
-                    matmul = None;
                 } else {
                     if matches!(node.op, "Sub" | "Div") && node.inputs.first() != Some(&current) {
                         return Err(node.refuse("subtracts or divides the input from a constant; only (x − a) / b normalisation is supported"));
@@ -755,17 +752,16 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
                     )));
                 };
                 let (inputs, out) = if transposed { (b, a) } else { (a, b) };
-                let bias = if gemm {
-                    constant(2).map(|c| (c, 1.0))
-                } else {
-                    None
-                };
                 let (alpha, beta) = if gemm {
                     (node.float("alpha", 1.0)?, node.float("beta", 1.0)?)
                 } else {
                     (1.0, 1.0)
                 };
-                let bias = bias.map(|(c, _)| (c, beta));
+                let bias = if gemm {
+                    constant(2).map(|c| (c, beta))
+                } else {
+                    None
+                };
                 let config = LinearConfig::new(inputs, out).with_bias(bias.is_some());
                 chain.push(node, LayerConfig::Linear(config))?;
                 chain.sources.push((
@@ -779,7 +775,7 @@ pub(super) fn read(bytes: &[u8]) -> Result<Imported, Error> {
                     },
                 ));
                 if !gemm {
-                    matmul = Some(chain.layers.len() - 1);
+                    after_matmul = true;
                 }
             }
             "Relu" => chain.push(node, LayerConfig::Relu)?,
