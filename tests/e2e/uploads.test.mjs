@@ -61,7 +61,10 @@ test('bad uploads give clear messages; a 10,000×10,000 picture does not freeze 
     await upload('huge.png', 'image/png', huge, /uploaded: huge\.png/);
     await page.waitForFunction(() => document.getElementById('prediction').textContent === '1', null, { timeout: 60000 });
     const longTasks = await page.evaluate(() => window.longTasks);
-    assert.ok(longTasks.every((d) => d <= 50), `long tasks: ${longTasks}`);
+    // A freeze is the 10,000 × 10,000 decode on the main thread: seconds. Under the whole e2e
+    // suite on 2 cores the main thread sometimes shows one 70–80 ms task here (72 and 76 ms seen
+    // in 2 of about 10 full runs; never when this file runs alone), so the bound is 100 ms.
+    assert.ok(longTasks.every((d) => d <= 100), `long tasks: ${longTasks}`);
     assert.deepEqual(record.errors, []);
   } finally {
     await close();
