@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds the two wasm packages the page loads:
+# Builds the wasm packages the page loads:
 #   pkg/cpu     burn's flex CPU backend
+#   pkg/reader  the reader of users' model files (ONNX, safetensors), loaded when one is dropped
 #   pkg/webgpu  flex + burn's WebGPU backend   (skip with BUILD_WEBGPU=0)
 # Neither goes through wasm-opt: it makes them smaller raw but not gzipped (BENCHMARKS.md,
 # "Builds and sizes").
@@ -12,10 +13,11 @@ source scripts/wasm.sh
 
 bash scripts/setup.sh
 
-built=(pkg/cpu)
-wasm_package pkg/cpu flex
+built=(pkg/cpu pkg/reader)
+wasm_package pkg/cpu flex,web
+wasm_package pkg/reader flex,reader
 if [ "${BUILD_WEBGPU:-1}" != 0 ]; then
-  wasm_package pkg/webgpu flex,webgpu
+  wasm_package pkg/webgpu flex,webgpu,web
   built+=(pkg/webgpu)
 fi
 wasm_sizes "${built[@]}"

@@ -20,7 +20,7 @@ mkdir -p "$OUT"
 pack() {  # pack <variant> [env...]: a CPU build without wasm-opt into $OUT/<variant>
   local variant="$1"; shift
   echo "levers: building $variant"
-  (for kv in "$@"; do export "${kv?}"; done; wasm_package "$OUT/$variant" flex)
+  (for kv in "$@"; do export "${kv?}"; done; wasm_package "$OUT/$variant" flex,web)
 }
 
 opt() {  # opt <from> <to> <level>

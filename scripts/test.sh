@@ -4,6 +4,7 @@
 #   fmt             cargo fmt --check
 #   native build    every native target built once, linted by clippy on the way (-D warnings)
 #   native tests    cargo test, with both CPU backends (flex and ndarray), and the doc examples
+#   reader package  pkg/reader, the separate module that reads users' model files, linted
 #   wasm build      the WebGPU build for wasm32, linted on the way: the page's pkg/webgpu and the
 #                   browser tests' wasm share it, so it is compiled once
 #   chromium tests  the wasm API in headless Chromium (WebGPU on SwiftShader)
@@ -89,7 +90,7 @@ export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
 NATIVE=(--all-targets --features ndarray,train)
-WASM=(--release --target wasm32-unknown-unknown --no-default-features --features flex,webgpu)
+WASM=(--release --target wasm32-unknown-unknown --no-default-features --features flex,webgpu,web)
 
 step fmt cargo fmt --check
 step "native build" cargo test "${NATIVE[@]}" --no-run
@@ -99,6 +100,9 @@ native_tests() {
   cargo test --doc --features ndarray,train
 }
 step "native tests" native_tests
+
+# The reader of users' model files, which the browser tests and the page import from pkg/reader.
+step "reader package" wasm_package pkg/reader flex,reader
 
 # The browser tests' wasm: the WebGPU build of the lib, the very one pkg/webgpu is made of, and
 # the test crate linked against it without LTO. Fat LTO of the test binary (codegen-units = 1,
@@ -113,7 +117,7 @@ webgpu_build() {
   web_tests=$(sed -n 's/.*"executable":"\([^"]*\.wasm\)".*/\1/p' <<<"$json" | tail -n 1)
   [ -n "$web_tests" ] || { echo "test.sh: no test wasm in cargo's output" >&2; return 1; }
   # The lib's cdylib came with that build: this links the JS glue.
-  wasm_package pkg/webgpu flex,webgpu
+  wasm_package pkg/webgpu flex,webgpu,web
 }
 step "wasm build" webgpu_build
 
@@ -129,7 +133,7 @@ step "firefox tests" env -u CHROMEDRIVER GECKODRIVER="$(command -v geckodriver)"
 step "webkit tests" env -u CHROMEDRIVER -u GECKODRIVER SAFARIDRIVER=/usr/bin/WebKitWebDriver \
   xvfb-run -a wasm-bindgen-test-runner "$web_tests"
 
-step "cpu package" wasm_package pkg/cpu flex
-wasm_sizes pkg/cpu pkg/webgpu
+step "cpu package" wasm_package pkg/cpu flex,web
+wasm_sizes pkg/cpu pkg/reader pkg/webgpu
 
 step e2e node --test --test-concurrency=1 tests/e2e/

@@ -26,14 +26,16 @@ wasm_package() {
   local out="$1" features="$2" target="${CARGO_TARGET_DIR:-target}"
   echo "build: $out (features $features)"
   # wasm SIMD (+simd128) comes from .cargo/config.toml.
+  # Explicit returns: called in an `if`, a function runs without `set -e`, and a failed build
+  # would otherwise package the last build's wasm (another package's) under this name.
   cargo build --lib --release --target wasm32-unknown-unknown \
-    --no-default-features --features "$features"
+    --no-default-features --features "$features" || return
   # Written beside it, then moved into place: a page being served never sees half a package.
   rm -rf "$out.tmp"
   # The name section (function names for stack traces) is 0.35 MB raw, 78 kB gzipped of the
   # CPU build's first download; a panic is a bug either way, and its message survives.
   wasm-bindgen --target web --remove-name-section --out-dir "$out.tmp" --out-name deep_inside \
-    "$target/wasm32-unknown-unknown/release/deep_inside.wasm"
+    "$target/wasm32-unknown-unknown/release/deep_inside.wasm" || return
   rm -rf "$out"
   mv "$out.tmp" "$out"
 }

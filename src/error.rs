@@ -91,3 +91,30 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// A crate error as a JS `Error`: `message` is the `Display` text, `name` says the kind
+/// (`ArgumentError`, `ArchitectureError`, `FileError`, `BackendError`), and an argument error
+/// names its argument in `argument` (`"pixels"`, `"options.k"`, `"files.weights"`, …), so that
+/// callers can react without parsing the message.
+#[cfg(target_arch = "wasm32")]
+impl From<Error> for wasm_bindgen::JsValue {
+    fn from(e: Error) -> Self {
+        let js = js_sys::Error::new(&e.to_string());
+        let name = match &e {
+            Error::Argument { .. } => "ArgumentError",
+            Error::Architecture { .. } => "ArchitectureError",
+            Error::File { .. } => "FileError",
+            Error::Backend(_) => "BackendError",
+        };
+        js.set_name(name);
+        if let Error::Argument { name, .. } = &e {
+            // Setting a property on a fresh Error object cannot fail.
+            let _ = js_sys::Reflect::set(
+                &js,
+                &"argument".into(),
+                &wasm_bindgen::JsValue::from_str(name),
+            );
+        }
+        js.into()
+    }
+}

@@ -3,7 +3,8 @@
 //! any small sequential CNN declared as burn modules, on any burn device.
 //!
 //! The core (model, data, methods) is plain Rust over `burn::tensor::Device`, so it runs and is
-//! tested natively; `web` is the thin wasm-bindgen boundary.
+//! tested natively; `web` is the thin wasm-bindgen boundary of the page, `reader` that of the
+//! separate module that reads a user's model file.
 
 pub mod attribution;
 pub mod backend;
@@ -22,7 +23,12 @@ pub mod saliency;
 pub mod sanity;
 pub mod walk;
 
-#[cfg(target_arch = "wasm32")]
+/// The page's wasm API (pkg/cpu, pkg/webgpu).
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
 pub mod web;
+
+/// The model reader's wasm API (pkg/reader), loaded by the page only when a file is dropped.
+#[cfg(all(target_arch = "wasm32", feature = "reader"))]
+pub mod reader;
 
 pub use error::Error;

@@ -2,7 +2,7 @@
 //! `webdriver.json`, WebKitGTK without WebGPU): the JS API of every shipped model on the CPU and
 //! on WebGPU, against each other and against the native results; its catalogues against the
 //! model; its errors. Where an engine has no WebGPU, the tests check the fallback instead.
-#![cfg(target_arch = "wasm32")]
+#![cfg(all(target_arch = "wasm32", feature = "web"))]
 
 use std::cell::RefCell;
 
@@ -820,8 +820,9 @@ async fn users_models_match_pytorch_and_zennit_on_every_backend() {
     for (name, onnx, safetensors, json) in user_models() {
         let f: Fixture = serde_json::from_str(json).unwrap();
         for (format, bytes) in [("onnx", onnx), ("safetensors", safetensors)] {
-            let user = load_model(js_sys::Uint8Array::from(bytes).into(), JsValue::UNDEFINED)
-                .unwrap_or_else(|e| panic!("{name}.{format}: {e}"));
+            let user = load(bytes, &[])
+                .await
+                .unwrap_or_else(|e| panic!("{name}.{format}: {}", message(&e)));
             assert_eq!(user.format().unwrap(), format);
             let layers = user.layers().unwrap();
             let mut backends = vec!["cpu"];
@@ -864,6 +865,17 @@ async fn users_models_match_pytorch_and_zennit_on_every_backend() {
     }
 }
 
+/// The reader module as the test runner serves it: from the repository, where the test
+/// command builds pkg/reader before the browser tests (the page finds it beside pkg/cpu).
+const READER: &str = "/pkg/reader/deep_inside.js";
+
+/// `loadModel` of `bytes` with `options` and the reader at [`READER`].
+async fn load(bytes: &[u8], options: &[(&str, JsValue)]) -> Result<UserModel, JsValue> {
+    let mut all = vec![("reader", JsValue::from(READER))];
+    all.extend_from_slice(options);
+    load_model(js_sys::Uint8Array::from(bytes).into(), object(&all)).await
+}
+
 /// The handle as JS holds it.
 fn user_js(user: &UserModel) -> JsValue {
     object(&[("id", JsValue::from(user.id()))])
@@ -882,10 +894,7 @@ async fn bad_model_files_are_refused_and_the_next_one_loads() {
         (&[0xff; 64], "neither an ONNX nor a safetensors file"),
     ];
     for (bytes, why) in cases {
-        let e: JsValue = load_model(js_sys::Uint8Array::from(bytes).into(), JsValue::UNDEFINED)
-            .err()
-            .expect("refused")
-            .into();
+        let e = load(bytes, &[]).await.err().expect("refused");
         assert_eq!(kind(&e).0, "FileError", "{}", message(&e));
         assert!(message(&e).contains(why), "{}", message(&e));
     }
@@ -894,18 +903,28 @@ async fn bad_model_files_are_refused_and_the_next_one_loads() {
     assert_eq!(number(&limits, "fileBytes"), 1e8);
     assert_eq!(number(&limits, "side"), 64.0);
     assert_eq!(number(&limits, "classes"), 1000.0);
-    let e: JsValue = load_model(JsValue::from("x"), JsValue::UNDEFINED)
+    let e = load_model(JsValue::from("x"), JsValue::UNDEFINED)
+        .await
         .err()
-        .unwrap()
-        .into();
+        .unwrap();
     assert_eq!(kind(&e), ("ArgumentError".into(), "bytes".into()));
-    let options = object(&[("format", "tflite".into())]);
-    let e: JsValue = load_model(js_sys::Uint8Array::from(onnx).into(), options)
+    let e = load(onnx, &[("format", "tflite".into())])
+        .await
         .err()
-        .unwrap()
-        .into();
+        .unwrap();
     assert_eq!(kind(&e), ("ArgumentError".into(), "options.format".into()));
-    let user = load_model(js_sys::Uint8Array::from(onnx).into(), JsValue::UNDEFINED).unwrap();
+    // A reader module that cannot be fetched is an error that names it; the next load works.
+    let missing = object(&[("reader", "/pkg/missing/deep_inside.js".into())]);
+    let e = load_model(js_sys::Uint8Array::from(onnx).into(), missing)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        message(&e).contains("/pkg/missing/deep_inside.js could not be loaded"),
+        "{}",
+        message(&e)
+    );
+    let user = load(onnx, &[]).await.unwrap();
     let input = user.input().unwrap();
     let input: Vec<f64> = (0..3).map(|i| at(&input, i).as_f64().unwrap()).collect();
     assert_eq!(input, [1.0, 28.0, 28.0]);

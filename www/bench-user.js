@@ -219,7 +219,7 @@ async function run() {
   const files = Object.fromEntries(await Promise.all(FILES.map(async (f) => [f, await bytesOf(f)])));
   files['big (generated).safetensors'] = bigModel();
   for (const [name, bytes] of Object.entries(files)) {
-    results.load[name] = { bytes: bytes.length, ...(await time(() => m.loadModel(bytes).free(), FEW)) };
+    results.load[name] = { bytes: bytes.length, ...(await time(async () => (await m.loadModel(bytes)).free(), FEW)) };
   }
   const fixture = await (await fetch(`${FIXTURES}rgb_stride.json`)).json();
   let seed = 7;
@@ -235,7 +235,7 @@ async function run() {
       const mm = builds[build];
       if (!mm || (backend === 'webgpu' && !navigator.gpu)) continue;
       try {
-        const handle = mm.loadModel(bytes);
+        const handle = await mm.loadModel(bytes);
         handles[backend] = { mm, handle };
         results.models[name].parameters = handle.layers.reduce((s, l) => s + l.parameters, 0);
         results.models[name][backend] = await operations(mm, handle, backend, x, cl);

@@ -53,8 +53,9 @@ function fetchFiles(entry) {
   return fetched.get(entry.name);
 }
 
-// The user's models: "user-N" → {name, bytes, handles: {build: UserModel}}. `loadUserModel`
-// reads a file with the build in use; another build reads the same bytes when it needs them.
+// The user's models: "user-N" → {name, bytes, handles: {build: Promise<UserModel>}}.
+// `loadUserModel` reads a file with the build in use; another build reads the same bytes when
+// it needs them. `loadModel` imports the reader module (pkg/reader) on its first call.
 const users = new Map();
 let userCount = 0;
 
@@ -64,6 +65,7 @@ async function ready(b, model) {
   const user = users.get(model);
   if (user) {
     user.handles[b] ??= w.loadModel(user.bytes);
+    await user.handles[b];
     return w;
   }
   const entry = (await models()).find((m) => m.name === model);
@@ -86,14 +88,14 @@ function instance(b, model) {
   const key = `${b}/${model}`;
   if (!instances.has(key)) {
     // Later WebGPU instances reuse the device the first one brought up.
-    const made = ready(b, model).then((w) => w.DeepInside.create(b === 'webgpu' ? 'webgpu' : 'cpu', handleOf(b, model)));
+    const made = ready(b, model).then(async (w) => w.DeepInside.create(b === 'webgpu' ? 'webgpu' : 'cpu', await handleOf(b, model)));
     instances.set(key, made);
     made.catch(() => { if (instances.get(key) === made) instances.delete(key); });
   }
   return instances.get(key);
 }
 
-/** What `DeepInside.create` takes for `model` on build `b`: a name, or the user's handle. */
+/** What `DeepInside.create` takes for `model` on build `b`: a name, or (a promise of) the user's handle. */
 const handleOf = (b, model) => users.get(model)?.handles[b] ?? model;
 
 /** The instance in use for `model`. */
@@ -139,7 +141,7 @@ async function init(requested, model) {
 async function tryWebGpu(mode, model) {
   dropGpu();
   try {
-    const gpu = await (await ready('webgpu', model)).DeepInside.create(mode, handleOf('webgpu', model));
+    const gpu = await (await ready('webgpu', model)).DeepInside.create(mode, await handleOf('webgpu', model));
     if (gpu.backend === 'webgpu') {
       instances.set(`webgpu/${model}`, Promise.resolve(gpu));
       backend = 'webgpu';
@@ -162,7 +164,7 @@ async function describe(model) {
   const w = anyBuild();
   const presets = w.presets();
   const user = users.get(model);
-  const handle = user && Object.values(user.handles)[0];
+  const handle = user && await Object.values(user.handles)[0];
   return {
     model,
     user: user ? { name: user.name, format: handle.format, notes: handle.notes } : null,
@@ -183,9 +185,9 @@ async function describe(model) {
 async function loadUserModel({ bytes, name }) {
   const data = new Uint8Array(bytes);
   const b = backend ?? 'cpu';
-  const handle = (await load(b)).loadModel(data);
+  const handle = await (await load(b)).loadModel(data);
   const model = `user-${++userCount}`;
-  users.set(model, { name: String(name ?? 'model'), bytes: data, handles: { [b]: handle } });
+  users.set(model, { name: String(name ?? 'model'), bytes: data, handles: { [b]: Promise.resolve(handle) } });
   try {
     await instance(b, model);
     return await describe(model);
@@ -206,7 +208,7 @@ function freeUserModel({ model }) {
       instances.delete(key);
     }
   }
-  for (const h of Object.values(user.handles)) h.free();
+  for (const h of Object.values(user.handles)) h.then((handle) => handle.free(), () => {});
   if (last?.model === model) last = null;
   return null;
 }

@@ -17,27 +17,6 @@ use crate::model::Model;
 use crate::model::import::Format;
 use crate::walk::PoolRule;
 
-/// A crate error as a JS `Error`: `message` is the `Display` text, `name` says the kind
-/// (`ArgumentError`, `ArchitectureError`, `FileError`, `BackendError`), and an argument error
-/// names its argument in `argument` (`"pixels"`, `"options.k"`, `"files.weights"`, …), so that
-/// callers can react without parsing the message.
-impl From<Error> for JsValue {
-    fn from(e: Error) -> Self {
-        let js = js_sys::Error::new(&e.to_string());
-        let name = match &e {
-            Error::Argument { .. } => "ArgumentError",
-            Error::Architecture { .. } => "ArchitectureError",
-            Error::File { .. } => "FileError",
-            Error::Backend(_) => "BackendError",
-        };
-        js.set_name(name);
-        if let Error::Argument { name, .. } = &e {
-            set(&js, "argument", &JsValue::from_str(name));
-        }
-        js.into()
-    }
-}
-
 /// A typed array or plain array of numbers, as f32.
 pub fn floats(name: &str, v: &JsValue) -> Result<Vec<f32>, Error> {
     if let Some(a) = v.dyn_ref::<Float32Array>() {
@@ -243,12 +222,15 @@ pub fn smoothing(options: &JsValue) -> Result<Smoothing, Error> {
     Ok(smoothing)
 }
 
-/// `loadModel`'s options: the format, detected from the bytes when absent.
-pub fn load_options(options: &JsValue) -> Result<Option<Format>, Error> {
+/// `loadModel`'s options: the format (detected from the bytes when absent), and where the
+/// reader module is (beside this package when absent).
+pub fn load_options(options: &JsValue) -> Result<(Option<Format>, Option<String>), Error> {
     let o = Options::new(options)?;
-    o.text("format")?
+    let format = o
+        .text("format")?
         .map(|f| Format::parse(&f).map_err(|e| e.renamed("format", "options.format")))
-        .transpose()
+        .transpose()?;
+    Ok((format, o.text("reader")?))
 }
 
 /// Integrated Gradients' options: the path points (checked by the core) and the baseline.

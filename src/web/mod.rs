@@ -6,6 +6,7 @@
 
 mod gpu;
 mod interop;
+mod reader;
 mod types;
 
 use std::cell::RefCell;
@@ -824,14 +825,21 @@ impl UserModel {
 
 /// Reads a user's model from the bytes of its file: ONNX (any framework's export of a
 /// sequential CNN) or the safetensors file of `scripts/export_pytorch.py`. `options.format`
-/// ("onnx" | "safetensors") skips detection. The file is checked before anything large is
-/// allocated (at most 100 MB, 20 M parameters, 1 or 3 input channels, 64×64, 1,000 classes);
-/// a refused file rejects with a `FileError` or `ArchitectureError` that says why.
+/// ("onnx" | "safetensors") skips detection; `options.reader` is the URL of the reader module
+/// (pkg/reader/deep_inside.js), by default the one beside this package, imported on the first
+/// call. The file is checked before anything large is allocated (at most 100 MB, 20 M
+/// parameters, 1 or 3 input channels, 64×64, 1,000 classes); a refused file rejects with a
+/// `FileError` or `ArchitectureError` that says why.
+///
+/// ```js
+/// const model = await loadModel(new Uint8Array(await file.arrayBuffer()));
+/// const di = await DeepInside.create("auto", model);
+/// ```
 #[wasm_bindgen(js_name = loadModel)]
-pub fn load_model(
+pub async fn load_model(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | ArrayBuffer")] bytes: JsValue,
     #[wasm_bindgen(unchecked_param_type = "LoadOptions | undefined")] options: JsValue,
-) -> Result<UserModel, Error> {
+) -> Result<UserModel, JsValue> {
     let bytes = if bytes.is_instance_of::<js_sys::ArrayBuffer>() {
         Uint8Array::new(&bytes)
     } else {
@@ -839,16 +847,15 @@ pub fn load_model(
             .dyn_into::<Uint8Array>()
             .map_err(|_| Error::argument("bytes", "must be a Uint8Array or an ArrayBuffer"))?
     };
-    let format = interop::load_options(&options)?;
-    // Before the bytes are copied into wasm memory.
+    let (format, url) = interop::load_options(&options)?;
+    // Before the bytes are handed to the reader.
     import::check_size(bytes.length() as usize)?;
-    let imported = import::import(&bytes.to_vec(), format)?;
-    let model = Model::new(imported.config, &imported.network)?;
-    let recommended = Rules::preset("recommended", &model)?;
+    let read = reader::read(url, bytes, format).await?;
+    let recommended = Rules::preset("recommended", &read.model)?;
     let loaded = Rc::new(Loaded {
-        model,
-        format: imported.format,
-        notes: imported.notes,
+        model: read.model,
+        format: read.format,
+        notes: read.notes,
         recommended,
     });
     let id = USER_MODELS.with(|m| {

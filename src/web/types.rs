@@ -42,6 +42,8 @@ export interface ModelLimits {
 export interface LoadOptions {
   /** The file's format; detected from its bytes when left out. */
   format?: "onnx" | "safetensors";
+  /** The reader module's URL (pkg/reader/deep_inside.js); the one beside this package when left out. */
+  reader?: string;
 }
 /** An entry of the `rules()` and `presets()` catalogues. */
 export interface CatalogueEntry {

@@ -15,12 +15,13 @@ export async function open(pagePath, { webgpu, route }) {
   const origin = new URL(url).origin;
   const browser = await launchChromium({ webgpu });
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const record = { errors: [], foreign: [], requests: 0 };
+  const record = { errors: [], foreign: [], requests: 0, paths: new Set() };
   page.on('console', (m) => { if (m.type() === 'error') record.errors.push(m.text()); });
   page.on('pageerror', (e) => record.errors.push(`page error: ${e.message}`));
   const onRequest = (r) => {
     record.requests++;
     const u = new URL(r.url());
+    if (u.origin === origin) record.paths.add(u.pathname);
     if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== origin) record.foreign.push(r.url());
   };
   browser.contexts()[0].on('request', onRequest);

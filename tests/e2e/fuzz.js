@@ -207,8 +207,9 @@ window.memory = async (n, build = 'cpu') => {
 
 // Users' model files (issue 14): `n` mutations of the reference fixtures (flipped bits,
 // overwritten, inserted and cut bytes, copied spans, long varints) through `loadModel`. Each
-// must load or be refused with a named Error; none may trap. Then the wasm memory growth after
-// warm-up, and whether a valid model still loads and predicts as PyTorch does.
+// must load or be refused with a named Error; none may trap, in the page's module or in the
+// reader module that `loadModel` imports. Then the growth of both wasm memories after warm-up,
+// and whether a valid model still loads and predicts as PyTorch does.
 window.fuzzModels = async (n) => {
   await window.fuzz;
   const exports = await init();
@@ -234,11 +235,15 @@ window.fuzzModels = async (n) => {
     return Uint8Array.from(out);
   };
   const counts = { loaded: 0, refused: 0, traps: 0, unnamed: [] };
+  // The same module record as the one `loadModel` imports: init returns its instance's exports.
+  (await wasm.loadModel(seeds[0])).free();
+  const reader = await (await import('../../pkg/reader/deep_inside.js')).default();
+  const memories = () => exports.memory.buffer.byteLength + reader.memory.buffer.byteLength;
   let start = 0;
   for (let i = 0; i < n; i++) {
-    if (i === 500) start = exports.memory.buffer.byteLength;
+    if (i === 500) start = memories();
     try {
-      const model = wasm.loadModel(mutate(seeds[i % seeds.length]));
+      const model = await wasm.loadModel(mutate(seeds[i % seeds.length]));
       counts.loaded++;
       model.free();
     } catch (e) {
@@ -249,12 +254,12 @@ window.fuzzModels = async (n) => {
       counts.refused++;
     }
   }
-  const growth = exports.memory.buffer.byteLength - start;
+  const growth = memories() - start;
   // The page keeps working: a valid file loads and gives the reference logits.
   const fixture = await (await fetch('/tests/fixtures/user-models/normalized.json')).json();
-  const model = wasm.loadModel(seeds[4]);
+  const model = await wasm.loadModel(seeds[4]);
   const api = await wasm.DeepInside.create('cpu', model);
   const logits = Array.from((await api.predict(Float32Array.from(fixture.inputs[0]))).logits);
   const error = Math.max(...logits.map((v, k) => Math.abs(v - fixture.logits[0][k])));
-  return { n, ...counts, growth, bytes: exports.memory.buffer.byteLength, logitsError: error };
+  return { n, ...counts, growth, bytes: exports.memory.buffer.byteLength, readerBytes: reader.memory.buffer.byteLength, logitsError: error };
 };

@@ -91,7 +91,11 @@ const sizes = (page, ids) => page.evaluate((ids) => ids.map((id) => {
 test('your model: normalized.onnx through the file input, a drawn and uploaded digit, every panel', async () => {
   const { page, record, close } = await openPage();
   try {
+    // The readers of model files are a module of their own, fetched when the first file comes.
+    const reader = () => [...record.paths].filter((p) => p.startsWith('/pkg/reader/')).sort();
+    assert.deepEqual(reader(), [], 'the first download leaves the reader out');
     await loadModel(page, fileOf('normalized.onnx'));
+    assert.deepEqual(reader(), ['/pkg/reader/deep_inside.js', '/pkg/reader/deep_inside_bg.wasm']);
     // The layer table: the normalisation first, then the network, with the rules of LRP.
     const rows = await layerRows(page);
     assert.deepEqual(rows[0], ['normalize1', 'normalize', '1×28×28', '', '']);

@@ -4,14 +4,24 @@
 //! and a [`Network`] holding its weights. Files are hostile until parsed: the size is checked
 //! first, the architecture (with its parameter, input and class limits) is checked before any
 //! weight is read, and every weight must be finite.
+//!
+//! The readers are behind the feature `import`: the page's packages leave them out and load
+//! the reader package (`crate::reader`) when a file is dropped. The formats and the size limit
+//! are here for both.
 
+#[cfg(feature = "import")]
 mod onnx;
+#[cfg(feature = "import")]
 pub mod protobuf;
+#[cfg(feature = "import")]
 mod safetensors;
 
+#[cfg(feature = "import")]
 use burn::module::{Param, RunningState};
+#[cfg(feature = "import")]
 use burn::tensor::{Tensor, TensorData};
 
+#[cfg(feature = "import")]
 use super::{Layer, LayerInfo, Network, NetworkConfig};
 use crate::Error;
 
@@ -67,6 +77,7 @@ impl Format {
 }
 
 /// A model read from a user's file, on the CPU.
+#[cfg(feature = "import")]
 #[derive(Clone, Debug)]
 pub struct Imported {
     pub config: NetworkConfig,
@@ -76,6 +87,7 @@ pub struct Imported {
     pub notes: Vec<String>,
 }
 
+#[cfg(feature = "import")]
 impl Imported {
     /// The layer table (the config was checked on the way in).
     pub fn table(&self) -> Result<Vec<LayerInfo>, Error> {
@@ -100,6 +112,7 @@ pub fn check_size(len: usize) -> Result<(), Error> {
 }
 
 /// Reads a model file; `format` is detected when `None`.
+#[cfg(feature = "import")]
 pub fn import(bytes: &[u8], format: Option<Format>) -> Result<Imported, Error> {
     check_size(bytes.len())?;
     if bytes.is_empty() {
@@ -119,6 +132,7 @@ pub fn import(bytes: &[u8], format: Option<Format>) -> Result<Imported, Error> {
 
 /// One weighted layer's values as read from a file, in burn's layouts: conv weight
 /// `[out, in, kh, kw]`, linear weight `[in, out]`.
+#[cfg(feature = "import")]
 pub(crate) enum Weights {
     Conv {
         weight: Vec<f32>,
@@ -138,6 +152,7 @@ pub(crate) enum Weights {
 
 /// Sets the weights of layer `index` of `network` (built from its checked config), refusing
 /// values whose count disagrees with the layer's shape. `what` names the source for errors.
+#[cfg(feature = "import")]
 pub(crate) fn set_weights(
     network: &mut Network,
     index: usize,
