@@ -12,7 +12,9 @@
 #   webkit tests    the same wasm in WebKitGTK (WebKitWebDriver on a virtual display; no WebGPU
 #                   there, so its WebGPU tests check the fallback to the CPU instead)
 #   cpu package     pkg/cpu, linted on the way
-#   e2e             the page end to end (playwright-core)
+#   e2e             the page end to end in Chromium (playwright-core)
+#   e2e firefox     the page's part of that suite in Firefox ESR (WebDriver: geckodriver)
+#   e2e webkit      the same in WebKitGTK (WebDriver: WebKitWebDriver, on a virtual display)
 #
 # Lints: `cargo clippy` checks a crate without building it, so its dependencies are compiled
 # twice (once checked, once built). Here clippy-driver wraps rustc for this crate only
@@ -137,3 +139,10 @@ step "cpu package" wasm_package pkg/cpu flex,web
 wasm_sizes pkg/cpu pkg/reader pkg/webgpu
 
 step e2e node --test --test-concurrency=1 tests/e2e/
+# The same suite through WebDriver in Firefox and WebKitGTK (scripts/webdriver.mjs), on the
+# files of the page's own work: the fuzzing (engine-independent wasm, minutes) and the WebGPU
+# fault injection (Chromium's request interception) stay Chromium's.
+E2E_ENGINES=(tests/e2e/page.test.mjs tests/e2e/model.test.mjs tests/e2e/embed.test.mjs
+  tests/e2e/uploads.test.mjs tests/e2e/user-model.test.mjs)
+step "e2e firefox" env E2E_ENGINE=firefox node --test --test-concurrency=1 "${E2E_ENGINES[@]}"
+step "e2e webkit" env E2E_ENGINE=webkit xvfb-run -a node --test --test-concurrency=1 "${E2E_ENGINES[@]}"

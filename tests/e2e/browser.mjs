@@ -1,27 +1,49 @@
-// Shared set-up for the end-to-end tests: the static server (with the strict CSP), Debian's
-// Chromium through playwright-core, and a record of console errors and requests.
+// Shared set-up for the end-to-end tests: the static server (with the strict CSP), the browser,
+// and a record of console errors and requests. The browser is Debian's Chromium through
+// playwright-core, or with E2E_ENGINE=firefox|webkit that engine through WebDriver
+// (scripts/webdriver.mjs): one suite for every engine. Tests that need what only Chromium's DevTools
+// protocol gives (request interception, the list of workers) say so with `chromiumOnly`.
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchChromium } from '../../scripts/chromium.mjs';
 import { startServer } from '../../scripts/serve.mjs';
+import { ENGINES, launch } from '../../scripts/webdriver.mjs';
+
+/** The engine under test: "chromium" (default), "firefox" or "webkit". */
+export const ENGINE = process.env.E2E_ENGINE ?? 'chromium';
+if (ENGINE !== 'chromium' && !ENGINES[ENGINE]) throw new Error(`E2E_ENGINE: unknown engine ${ENGINE}`);
+/** Whether the engine under test has WebGPU here (WebKitGTK has none). */
+export const HAS_WEBGPU = ENGINE === 'chromium' || ENGINES[ENGINE].webgpu;
+/** `test` options for a test that needs Chromium's DevTools protocol, with the reason. */
+export const chromiumOnly = (why) => ({ skip: ENGINE === 'chromium' ? false : `Chromium only: ${why}` });
 
 export const SHOTS = path.resolve('.e2e');
 mkdirSync(SHOTS, { recursive: true });
 
-/** Opens `page` (a path on the server) in a fresh Chromium, with or without WebGPU. */
+/** Opens `page` (a path on the server) in a fresh browser, with or without WebGPU. */
 export async function open(pagePath, { webgpu, route }) {
   const { server, url } = await startServer({ port: 0, csp: true });
   const origin = new URL(url).origin;
+  const record = { errors: [], foreign: [], requests: 0, paths: new Set() };
+  // The paths asked of the server, from any engine, page or worker.
+  server.on('request', (req) => record.paths.add(new URL(req.url, url).pathname));
+  if (ENGINE !== 'chromium') {
+    const { page, close: quit } = await launch(ENGINE, { webgpu });
+    await page.goto(new URL(pagePath, url).href);
+    const close = async () => {
+      await quit();
+      server.close();
+    };
+    return { page, record, close };
+  }
   const browser = await launchChromium({ webgpu });
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  const record = { errors: [], foreign: [], requests: 0, paths: new Set() };
   page.on('console', (m) => { if (m.type() === 'error') record.errors.push(m.text()); });
   page.on('pageerror', (e) => record.errors.push(`page error: ${e.message}`));
   const onRequest = (r) => {
     record.requests++;
     const u = new URL(r.url());
-    if (u.origin === origin) record.paths.add(u.pathname);
     if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== origin) record.foreign.push(r.url());
   };
   browser.contexts()[0].on('request', onRequest);
@@ -33,6 +55,18 @@ export async function open(pagePath, { webgpu, route }) {
     server.close();
   };
   return { page, record, close };
+}
+
+/** No console error (but those `allowed` matches) and no request to another origin so far. In
+ * WebDriver engines the page itself records them (errors and CSP violations). */
+export async function checkClean(page, record, allowed) {
+  if (page.recorded) {
+    const seen = await page.recorded();
+    record.errors.push(...seen.errors);
+    record.foreign.push(...seen.foreign);
+  }
+  assert.deepEqual(record.errors.filter((e) => !allowed?.test(e)), [], 'no console errors');
+  assert.deepEqual(record.foreign, [], 'no request to another origin');
 }
 
 /** Runs a class model of `steps` steps from the page's controls and waits for it to finish. */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import path from 'node:path';
-import { open, eight, SHOTS, architecture } from './browser.mjs';
+import { open, eight, SHOTS, architecture, checkClean } from './browser.mjs';
 
 const counters = (page) => page.evaluate(() => [...document.querySelectorAll('deep-inside-demo')]
   .map((d) => Number(d.dataset.updates ?? 0)));
@@ -39,7 +39,8 @@ test('embed.html: two demos render under the strict CSP, and drawing updates one
       unnamedButtons: [...d.shadowRoot.querySelectorAll('button')].filter((b) => !b.textContent.trim()).length,
     })));
     assert.deepEqual(info.map((i) => i.method), ['saliency', 'lrp']);
-    assert.equal(page.workers().length, 1, 'one worker serves both elements');
+    // The list of workers comes from Chromium's DevTools protocol; other engines skip this check.
+    if (page.workers) assert.equal(page.workers().length, 1, 'one worker serves both elements');
     // pad + 3 maps + legend; pad + 4 layers + legend
     assert.deepEqual(info.map((i) => i.canvases), [5, 6]);
     for (const i of info) {
@@ -81,8 +82,7 @@ test('embed.html: two demos render under the strict CSP, and drawing updates one
       n, { timeout: 60000 });
 
     await page.screenshot({ path: path.join(SHOTS, 'embed.png'), fullPage: true });
-    assert.deepEqual(record.errors, [], 'no console errors');
-    assert.deepEqual(record.foreign, [], 'no request to another origin');
+    await checkClean(page, record);
   } finally {
     await close();
   }
@@ -109,8 +109,7 @@ test('embed: model="fashion" switches an element to Fashion-MNIST and back', asy
     await page.evaluate(() => document.querySelector('deep-inside-demo').removeAttribute('model'));
     await page.waitForFunction(() => /label 8 · predicted 8/.test(document.querySelector('deep-inside-demo').shadowRoot.querySelector('.seen').textContent),
       null, { timeout: 60000 });
-    assert.deepEqual(record.errors, [], 'no console errors');
-    assert.deepEqual(record.foreign, [], 'no request to another origin');
+    await checkClean(page, record);
   } finally {
     await close();
   }
@@ -138,8 +137,7 @@ test('embed: model="mnist-deep" gives the LRP element one map per layer of the d
     assert.match(await page.locator('deep-inside-demo >> nth=1').locator('.seen').textContent(), /^held-out #\d+, label 3 · predicted \d/);
     assert.deepEqual(await unpainted(page), [[], []]);
     await page.screenshot({ path: path.join(SHOTS, 'embed-mnist-deep.png'), fullPage: true });
-    assert.deepEqual(record.errors, [], 'no console errors');
-    assert.deepEqual(record.foreign, [], 'no request to another origin');
+    await checkClean(page, record);
   } finally {
     await close();
   }

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { open, stroke, eight } from './browser.mjs';
+import { open, stroke, eight, chromiumOnly } from './browser.mjs';
 
 const WORKER = readFileSync('www/worker.js', 'utf8');
 
@@ -28,7 +28,7 @@ const FAULTS = {
 };
 
 for (const [fault, patch] of Object.entries(FAULTS)) {
-  test(`WebGPU fault: ${fault} → the CPU takes over and the page keeps working`, async () => {
+  test(`WebGPU fault: ${fault} → the CPU takes over and the page keeps working`, chromiumOnly('request interception patches the worker'), async () => {
     const { page, record, close } = await open('/', {
       webgpu: true,
       route: ['**/www/worker.js', (route) => route.fulfill({

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { deflateSync } from 'node:zlib';
-import { open } from './browser.mjs';
+import { open, checkClean } from './browser.mjs';
 
 function crc32(bytes) {
   let c = ~0;
@@ -65,7 +65,7 @@ test('bad uploads give clear messages; a 10,000×10,000 picture does not freeze 
     // suite on 2 cores the main thread sometimes shows one 70–80 ms task here (72 and 76 ms seen
     // in 2 of about 10 full runs; never when this file runs alone), so the bound is 100 ms.
     assert.ok(longTasks.every((d) => d <= 100), `long tasks: ${longTasks}`);
-    assert.deepEqual(record.errors, []);
+    await checkClean(page, record);
   } finally {
     await close();
   }
