@@ -117,27 +117,107 @@ function point(e) {
   return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height];
 }
 
-pad.addEventListener('pointerdown', (e) => {
+// Who holds the stroke being drawn: a pointer's id (mouse, touch, pen) or 'keys'.
+let drawer = null;
+
+/** Starts a stroke at `at` (canvas pixels); false where the pad does not draw (colour models). */
+function begin(at, by) {
   if (channels() !== 1) {
     $('input-message').textContent = 'The pad draws grey ink: for a colour model, upload a picture or press “random noise”.';
-    return;
+    return false;
   }
-  pad.setPointerCapture(e.pointerId);
-  drawing = [point(e)];
+  if (drawing) end();
+  drawer = by;
+  drawing = [at];
   strokes.push(drawing);
   extend(drawing, 0);
   update();
+  return true;
+}
+
+function end() {
+  drawing = null;
+  drawer = null;
+  kick();
+}
+
+pad.addEventListener('pointerdown', (e) => {
+  if (pen.down) liftPen();
+  if (begin(point(e), e.pointerId)) pad.setPointerCapture(e.pointerId);
 });
 pad.addEventListener('pointermove', (e) => {
-  if (!drawing) return;
+  if (!drawing || drawer !== e.pointerId) return;
   const last = drawing.length - 1;
   for (const c of e.getCoalescedEvents?.() ?? [e]) drawing.push(point(c));
   extend(drawing, last);
   update();
 });
-const end = () => { drawing = null; kick(); };
-pad.addEventListener('pointerup', end);
-pad.addEventListener('pointercancel', end);
+const endPointer = (e) => { if (drawer === e.pointerId) end(); else kick(); };
+pad.addEventListener('pointerup', endPointer);
+pad.addEventListener('pointercancel', endPointer);
+
+// --- drawing with the keyboard: the arrow keys move a pen, Space puts it down or lifts it -----
+const pen = { x: pad.width / 2, y: pad.height / 2, down: false };
+const cursor = $('pen-cursor');
+const PEN_STEP = 8, PEN_BIG_STEP = 24;   // canvas pixels (the pad is 280 × 280)
+
+function showPen() {
+  cursor.hidden = false;
+  cursor.style.left = `${(100 * pen.x) / pad.width}%`;
+  cursor.style.top = `${(100 * pen.y) / pad.height}%`;
+  cursor.classList.toggle('down', pen.down);
+}
+
+/** Where the pen is, in words: rows and columns of the model's input, counted from 1. */
+function penPlace() {
+  const [h, w] = side();
+  const row = Math.min(h, 1 + Math.floor((pen.y / pad.height) * h));
+  const col = Math.min(w, 1 + Math.floor((pen.x / pad.width) * w));
+  return `row ${row}, column ${col}`;
+}
+
+function liftPen() {
+  pen.down = false;
+  if (drawer === 'keys') end();
+  showPen();
+}
+
+pad.addEventListener('keydown', (e) => {
+  const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+  if (e.altKey || e.ctrlKey || e.metaKey) return;
+  if (e.key in moves) {
+    e.preventDefault();
+    const [dx, dy] = moves[e.key];
+    const step = e.shiftKey ? PEN_BIG_STEP : PEN_STEP;
+    pen.x = Math.min(pad.width, Math.max(0, pen.x + dx * step));
+    pen.y = Math.min(pad.height, Math.max(0, pen.y + dy * step));
+    if (pen.down && drawer === 'keys') {
+      const last = drawing.length - 1;
+      drawing.push([pen.x, pen.y]);
+      extend(drawing, last);
+      update();
+    }
+    showPen();
+  } else if (e.key === ' ' || e.key === 'Spacebar') {
+    e.preventDefault();
+    if (pen.down) {
+      liftPen();
+      $('pen-status').textContent = `pen up at ${penPlace()}`;
+    } else {
+      pen.down = begin([pen.x, pen.y], 'keys');
+      showPen();
+      if (pen.down) $('pen-status').textContent = `pen down at ${penPlace()}: the arrow keys draw`;
+    }
+  } else if (e.key === 'Escape' && pen.down) {
+    liftPen();
+    $('pen-status').textContent = `pen up at ${penPlace()}`;
+  }
+});
+pad.addEventListener('focus', () => { if (pad.matches(':focus-visible')) showPen(); });
+pad.addEventListener('blur', () => {
+  if (pen.down) liftPen();
+  cursor.hidden = true;
+});
 
 $('clear').addEventListener('click', () => { strokes.length = 0; background = null; redraw(); update(); });
 $('undo').addEventListener('click', () => { strokes.pop(); redraw(); update(); });
@@ -328,9 +408,9 @@ async function explain(pixels, settle) {
   });
   if (m !== model) return;   // the model changed meanwhile: its own input follows
   showPrediction(a.prediction, backend);
-  showSaliency(a.saliency, backend);
-  showGradientInput(a.gradientInput, backend);
-  showRelevance(a.lrp, backend);
+  showSaliency(a.saliency, backend, a.prediction.class);
+  showGradientInput(a.gradientInput, backend, a.prediction.class);
+  showRelevance({ ...a.lrp, class: a.prediction.class }, backend);
   // A counter tests and embedders can wait on.
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
   explained = pixels.some((v) => v > 0);
@@ -375,6 +455,11 @@ function clearExtras(why) {
   }
   for (const o of document.querySelectorAll('#smoothgrad-meta, #ig-meta, #faith-plots output, #sanity-grid output')) o.textContent = '';
   $('ig-completeness').textContent = '–';
+  describeMap('map-smoothgrad', `SmoothGrad map: ${why}`);
+  describeMap('map-ig', `Integrated Gradients map: ${why}`);
+  for (const c of document.querySelectorAll('#faith-plots canvas, #sanity-grid canvas')) {
+    c.setAttribute('aria-label', `${c.getAttribute('aria-label').split(':')[0]}: ${why}`);
+  }
   $('faith-table').tBodies[0].replaceChildren();
   for (const p of EXTRAS) {
     $(`${p}-meta`).textContent = why;
@@ -398,9 +483,84 @@ function paint(id, rgba, width, height) {
 }
 
 function showSeen(pixels) {
-  const [h, w] = side();
+  const [c, h, w] = shape();
   paint('seen', imageRgba(pixels, true), w, h);
+  const place = extent(perPixel(pixels, c), w, h);
+  $('seen').setAttribute('aria-label', `The ${h}×${w}${c === 3 ? ' colour' : ''} image the network sees: `
+    + (place ? `${c === 3 ? 'bright' : 'ink'} at ${place}` : 'blank'));
 }
+
+// --- text alternatives: what a map shows and where it is strongest ------------------------
+// Summaries of the values the worker sent with each map (nothing is computed again here).
+
+/** One value per pixel of a c·h·w image (the sum over the channels). */
+function perPixel(pixels, c) {
+  if (c === 1) return pixels;
+  const n = pixels.length / c;
+  return Float32Array.from({ length: n }, (_, i) => { let v = 0; for (let k = 0; k < c; k++) v += pixels[k * n + i]; return v; });
+}
+
+/** "rows 10–14" or "row 12": `n` rows from `from` (counted from 0), counted from 1. */
+const lines = (word, from, n) => (n === 1 ? `${word} ${from + 1}` : `${word}s ${from + 1}–${from + n}`);
+
+/** Where `values` (h × w, row-major) is strongest by `score` (only what scores above 0 counts):
+ * the square window with the largest total, 5 × 5 on a 28 × 28 map (in proportion on others),
+ * as "rows 10–14, columns 12–16"; on a row of units (h = 1), the three best units. Null when
+ * nothing scores above 0. */
+function strongest(values, w, h, score) {
+  if (h === 1) {
+    const best = [...values.keys()].filter((i) => score(values[i]) > 0)
+      .sort((a, b) => score(values[b]) - score(values[a])).slice(0, 3);
+    return best.length ? `${best.length === 1 ? 'unit' : 'units'} ${best.map((i) => i + 1).join(', ')}` : null;
+  }
+  const k = Math.max(1, Math.round((Math.min(w, h) * 5) / 28));
+  // Sums over every k × k window from a summed-area table.
+  const W = w + 1;
+  const table = new Float64Array(W * (h + 1));
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const v = Math.max(0, score(values[y * w + x]));
+      table[(y + 1) * W + x + 1] = v + table[y * W + x + 1] + table[(y + 1) * W + x] - table[y * W + x];
+    }
+  }
+  let best = 0, at = null;
+  for (let y = 0; y + k <= h; y++) {
+    for (let x = 0; x + k <= w; x++) {
+      const sum = table[(y + k) * W + x + k] - table[y * W + x + k] - table[(y + k) * W + x] + table[y * W + x];
+      if (sum > best) { best = sum; at = [y, x]; }
+    }
+  }
+  return at && `${lines('row', at[0], k)}, ${lines('column', at[1], k)}`;
+}
+
+/** "rows 5–24, columns 8–20": the rows and columns where `values` (h × w) is above 0. */
+function extent(values, w, h) {
+  let [top, bottom, left, right] = [h, -1, w, -1];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (!(values[y * w + x] > 0)) continue;
+      [top, bottom, left, right] = [Math.min(top, y), Math.max(bottom, y), Math.min(left, x), Math.max(right, x)];
+    }
+  }
+  return bottom < 0 ? null : `${lines('row', top, bottom - top + 1)}, ${lines('column', left, right - left + 1)}`;
+}
+
+/** Where a magnitude map is strongest. */
+const magnitudeText = (values, w, h) => {
+  const place = strongest(values, w, h, Math.abs);
+  return place ? `strongest at ${place}` : 'zero everywhere';
+};
+
+/** Where a signed map is most positive and most negative. */
+function signedText(values, w, h, [plus, minus] = ['positive', 'negative']) {
+  const up = strongest(values, w, h, (v) => v);
+  const down = strongest(values, w, h, (v) => -v);
+  if (!up && !down) return 'zero everywhere';
+  return `${plus} strongest at ${up ?? 'no pixel'}; ${minus} strongest at ${down ?? 'no pixel'}`;
+}
+
+/** Sets the text alternative of canvas `id` (a role="img"). */
+const describeMap = (id, text) => $(id).setAttribute('aria-label', text);
 
 // One probability bar, class button, class-model option and class-model canvas per class,
 // made again when a model has another number of classes.
@@ -505,14 +665,23 @@ function showPrediction(p, backend) {
   $('prediction-meta').textContent = `${backend} · ${p.ms.toFixed(1)} ms`;
 }
 
-function showSaliency(s, backend) {
-  for (const m of ['gradient', 'deconvnet', 'guided']) paint(`map-${m}`, s.methods[m].rgba, ...side().reverse());
-  paint('map-signed', s.signed, ...side().reverse());
-  showLocalisation(s.localisation);
+const SALIENCY_NAMES = { gradient: 'Gradient saliency', deconvnet: 'DeconvNet map', guided: 'Guided backprop saliency' };
+
+function showSaliency(s, backend, cls) {
+  const [h, w] = side();
+  for (const m of ['gradient', 'deconvnet', 'guided']) {
+    paint(`map-${m}`, s.methods[m].rgba, w, h);
+    describeMap(`map-${m}`, `${SALIENCY_NAMES[m]} for class ${nameOf(cls)}: ${magnitudeText(s.methods[m].values, w, h)}`);
+  }
+  paint('map-signed', s.signed, w, h);
+  describeMap('map-signed', `Signed gradient for class ${nameOf(cls)}: ${signedText(s.signedValues, w, h)}`);
+  showLocalisation(s.localisation, cls);
   $('saliency-meta').textContent = `${backend} · ${s.ms.toFixed(1)} ms (prediction and three maps)`;
 }
 
-function showLocalisation(l) {
+let localised = 0;   // the class of the last localisation
+function showLocalisation(l, cls = localised) {
+  localised = cls;
   const c = $('map-box');
   const ctx = c.getContext('2d');
   const [h, w] = side();
@@ -530,6 +699,10 @@ function showLocalisation(l) {
     $('box-value').textContent = 'no pixel above the threshold';
   }
   c.dataset.box = l.box ? `${l.box.x},${l.box.y},${l.box.width},${l.box.height}` : '';
+  const q = `${(100 * Number($('quantile').value)).toFixed(1)}%`;
+  describeMap('map-box', `Localisation for class ${nameOf(cls)}: `
+    + (l.box ? `the region where the gradient saliency is above its ${q} quantile, boxed at ${lines('row', l.box.y, l.box.height)}, `
+      + `${lines('column', l.box.x, l.box.width)}` : `no pixel above the ${q} quantile of the gradient saliency`));
 }
 
 function showRelevance(r, backend) {
@@ -540,8 +713,10 @@ function showRelevance(r, backend) {
     c.classList.toggle('wide', l.perUnit);
     const shape = i === 0 ? 'pixels' : l.perUnit ? `${l.width} units` : `${l.width}×${l.height}`;
     $(`lrp-${l.name}-shape`).textContent = `${l.name} in (${shape})`;
-    c.setAttribute('aria-label', i === 0 ? 'relevance at the pixels'
-      : `relevance entering ${l.name}${l.perUnit ? ', one bar per unit' : ''}`);
+    const where = signedText(l.values, l.width, l.height, ['for the class', 'against it']);
+    describeMap(c.id, (i === 0 ? `LRP relevance at the pixels for class ${nameOf(r.class)}`
+      : `LRP relevance entering ${l.name} (${l.perUnit ? `${l.width} units, one bar each` : `${l.width}×${l.height}`}) for class ${nameOf(r.class)}`)
+      + `: ${where}`);
     $(`lrp-${l.name}-sum`).textContent = `ΣR/S_c = ${(l.total / r.score).toFixed(3)}`;
   });
   $('lrp-meta').textContent = `S_c = ${r.score.toFixed(2)} · ${backend} · ${r.ms.toFixed(1)} ms`;
@@ -558,16 +733,21 @@ function sc(after) {
   return ['S', sub, after];
 }
 
-function showGradientInput(g, backend) {
-  paint('map-gradient-input', g.rgba, ...side().reverse());
+function showGradientInput(g, backend, cls) {
+  const [h, w] = side();
+  paint('map-gradient-input', g.rgba, w, h);
+  describeMap('map-gradient-input', `Gradient × input for class ${nameOf(cls)}: ${signedText(g.values, w, h)}`);
   $('gradient-input-meta').textContent = `Σ = ${fixed(g.total)}`;
 }
 
 function showAttributions(a, backend) {
   const { smoothGrad: s, integratedGradients: ig } = a;
   const o = a.options;
-  paint('map-smoothgrad', s.rgba, ...side().reverse());
-  paint('map-ig', ig.rgba, ...side().reverse());
+  const [h, w] = side();
+  paint('map-smoothgrad', s.rgba, w, h);
+  paint('map-ig', ig.rgba, w, h);
+  describeMap('map-smoothgrad', `SmoothGrad magnitude for class ${nameOf(a.class)}: ${magnitudeText(s.values, w, h)}`);
+  describeMap('map-ig', `Integrated Gradients for class ${nameOf(a.class)}: ${signedText(ig.values, w, h)}`);
   $('smoothgrad-meta').textContent = `n ${o.smoothGrad.samples}, σ ${o.smoothGrad.sigma} · ${ms(s.ms)}`;
   $('ig-meta').textContent = `m ${o.integratedGradients.steps}, ${o.integratedGradients.baseline} · ${ms(ig.ms)}`;
   $('ig-completeness').replaceChildren(`Σ attribution = ${fixed(ig.total, 3)} vs `, ...sc('(x) − '), ...sc('(baseline)'),
@@ -728,6 +908,7 @@ function buildSanity() {
       cv.setAttribute('aria-label', `${SANITY_NAMES[m]}, ${stageName(stage, i)}`);
       const rho = document.createElement('output');
       rho.id = `sanity-${m}-${stage}-rho`;
+      td.dataset.stage = stageName(stage, i);
       td.append(cv, rho);
       tr.append(td);
     });
@@ -745,7 +926,8 @@ function showSanity(s, backend) {
       paint(id, m.rgba[i], w, h);
       const rho = m.spearman[i];
       $(`${id}-rho`).textContent = `ρ ${fixed(rho)}`;
-      $(id).setAttribute('aria-label', `${SANITY_NAMES[m.name] ?? m.name}, ${stageName(stage, i)}: Spearman ρ ${fixed(rho)}`);
+      const where = m.magnitude ? magnitudeText(m.values[i], w, h) : signedText(m.values[i], w, h);
+      describeMap(id, `${SANITY_NAMES[m.name] ?? m.name}, ${stageName(stage, i)}, for class ${nameOf(s.class)}: Spearman ρ ${fixed(rho)}; ${where}`);
     });
   }
   $('sanity-meta').textContent = `class ${nameOf(s.class)} · ${s.methods.length} methods × ${s.stages.length} networks · ${backend} · ${ms(s.ms)}`;
@@ -945,7 +1127,7 @@ function drawCurves(history) {
     ctx.stroke();
   };
   line(scores, (v) => (v - lo) / (hi - lo || 1), '#2b6cb0', []);
-  line(history.map((h) => h.probability), (v) => v, '#d97706', [5, 3]);
+  line(history.map((h) => h.probability), (v) => v, '#b45309', [5, 3]);
   ctx.setLineDash([]);
 }
 
@@ -959,12 +1141,16 @@ $('cm-run').addEventListener('click', async () => {
       if (run !== ascentRun) return false;
       history.push(s);
       paint('cm-image', s.rgba, ...side().reverse());
+      describeMap('cm-image', classModelText(cls, s));
       $('cm-range').textContent = `display: black = ${s.lo.toFixed(2)}, white = ${s.hi.toFixed(2)}`;
       $('cm-stepcount').textContent = String(s.steps);
       $('cm-score').textContent = s.score.toFixed(2);
       $('cm-prob').textContent = s.probability.toFixed(4);
       $('cm-objective-value').textContent = s.objective.toFixed(2);
       drawCurves(history);
+      const first = history[0];
+      describeMap('cm-curves', `S_c and p(c) of class ${nameOf(cls)} over ${s.steps} steps: S_c from ${first.score.toFixed(2)} to ${s.score.toFixed(2)}, `
+        + `p(c) from ${first.probability.toFixed(3)} to ${s.probability.toFixed(3)}`);
       return true;
     });
     if (run === ascentRun) {
@@ -985,12 +1171,24 @@ $('cm-all').addEventListener('click', async () => {
       if (run !== ascentRun) break;
       paint(`cm-row-${c}`, s.rgba, ...side().reverse());
       $(`cm-row-${c}-caption`).textContent = `${nameOf(c)}: p ${s.probability.toFixed(3)}`;
+      describeMap(`cm-row-${c}`, classModelText(c, s));
     }
     if (run === ascentRun) $('cm-meta').textContent = `${names.length} classes in ${(performance.now() - t0).toFixed(0)} ms`;
   } catch (e) {
     $('cm-meta').textContent = `error: ${e.message}`;
   }
 });
+
+/** A class model image's text alternative: its class, its step, and where it is brightest. */
+function classModelText(cls, s) {
+  const [c, h, w] = shape();
+  const image = perPixel(s.image, c);
+  let lo = Infinity;
+  for (const v of image) lo = Math.min(lo, v);
+  const place = strongest(image, w, h, (v) => v - lo);
+  return `Class model of ${nameOf(cls)} after ${s.steps} steps, p(c) ${s.probability.toFixed(3)}: `
+    + (place ? `brightest at ${place}` : 'uniform');
+}
 
 /** Clears the class model views: they belong to the model before a switch. */
 function clearClassModels() {
@@ -1001,6 +1199,9 @@ function clearClassModels() {
   delete $('cm-image').dataset.done;
   for (const id of ['cm-stepcount', 'cm-score', 'cm-prob', 'cm-objective-value']) $(id).textContent = '–';
   $('cm-range').textContent = 'display: black = min, white = max';
+  describeMap('cm-image', 'class model image: not run yet');
+  describeMap('cm-curves', 'S_c and p(c) over the steps: not run yet');
+  for (let c = 0; c < names.length; c++) $(`cm-row-${c}`)?.setAttribute('aria-label', `class model of ${nameOf(c)}: not run yet`);
   $('cm-meta').textContent = '';
 }
 

@@ -350,9 +350,10 @@ async function analyse({ model, pixels, class: cls, composite, pool, quantile })
   const methods = {};
   for (const m of ['gradient', 'deconvnet', 'guided']) {
     const map = magnitudeOf(e[m], channels);
-    methods[m] = { rgba: w.mapToRgba(map, 'sequential'), max: maxAbs(map) };
+    methods[m] = { rgba: w.mapToRgba(map, 'sequential'), max: maxAbs(map), values: map };
   }
   const gradientInput = summed(e.gradientInput, channels);
+  const signed = summed(e.gradient, channels);
   t0 = performance.now();
   const r = await api.relevance(pixels, e.class, composite, pool);
   const lrpMs = performance.now() - t0;
@@ -363,7 +364,7 @@ async function analyse({ model, pixels, class: cls, composite, pool, quantile })
     const values = perUnit ? l.perChannel : l.map;
     const limit = maxAbs(values);
     return { name: l.name, kind: l.kind, perUnit, width: perUnit ? values.length : l.width, height: perUnit ? 1 : l.height,
-             total: l.total, limit: limit || 1, rgba: w.mapToRgba(values, 'diverging', limit || 1) };
+             total: l.total, limit: limit || 1, rgba: w.mapToRgba(values, 'diverging', limit || 1), values };
   });
   // The same input and class again (another LRP composite, say): the slower results stand.
   const same = last && last.model === model && last.class === e.class
@@ -376,8 +377,8 @@ async function analyse({ model, pixels, class: cls, composite, pool, quantile })
   return {
     model,
     prediction: { probabilities: e.probabilities, predicted: e.predicted, class: e.class, ms: explainMs },
-    saliency: { methods, signed: w.mapToRgba(summed(e.gradient, channels), 'diverging'), ms: explainMs, localisation: localisation(quantile) },
-    gradientInput: { rgba: w.mapToRgba(gradientInput, 'diverging'), total: gradientInput.reduce((a, b) => a + b, 0), ms: explainMs },
+    saliency: { methods, signed: w.mapToRgba(signed, 'diverging'), signedValues: signed, ms: explainMs, localisation: localisation(quantile) },
+    gradientInput: { rgba: w.mapToRgba(gradientInput, 'diverging'), values: gradientInput, total: gradientInput.reduce((a, b) => a + b, 0), ms: explainMs },
     lrp: { layers, score: r.score, ms: lrpMs },
   };
 }
@@ -408,9 +409,9 @@ async function attributions({ smoothGrad, integratedGradients }) {
   l.attributions = {
     options, model: l.model, class: l.class,
     smooth: magnitude, ig: igMap,
-    smoothGrad: { rgba: w.mapToRgba(magnitude, 'sequential'), max: maxAbs(magnitude), ms: smoothMs },
+    smoothGrad: { rgba: w.mapToRgba(magnitude, 'sequential'), values: magnitude, max: maxAbs(magnitude), ms: smoothMs },
     integratedGradients: {
-      rgba: w.mapToRgba(igMap, 'diverging'), total: ig.total, difference: ig.difference, error: ig.error, ms: igMs,
+      rgba: w.mapToRgba(igMap, 'diverging'), values: igMap, total: ig.total, difference: ig.difference, error: ig.error, ms: igMs,
     },
   };
   return l.attributions;
@@ -452,13 +453,18 @@ async function sanity() {
   const MAGNITUDE = ['gradient', 'deconvnet', 'guided'];
   l.sanity = {
     model: l.model, class: l.class, stages: s.stages, ms,
-    methods: s.methods.map((m) => ({
-      name: m.name,
-      spearman: m.spearman,
-      rgba: m.maps.map((map) => (MAGNITUDE.includes(m.name)
-        ? w.mapToRgba(map.map(Math.abs), 'sequential')
-        : w.mapToRgba(map, 'diverging'))),
-    })),
+    methods: s.methods.map((m) => {
+      // As drawn: magnitudes for the gradient-like maps, signed maps otherwise.
+      const magnitude = MAGNITUDE.includes(m.name);
+      const values = m.maps.map((map) => (magnitude ? map.map(Math.abs) : map));
+      return {
+        name: m.name,
+        spearman: m.spearman,
+        magnitude,
+        values,
+        rgba: values.map((map) => w.mapToRgba(map, magnitude ? 'sequential' : 'diverging')),
+      };
+    }),
   };
   return l.sanity;
 }
