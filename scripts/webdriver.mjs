@@ -47,13 +47,20 @@ const freePort = () => new Promise((resolve, reject) => {
   });
 });
 
+function kill(server) {
+  try { process.kill(-server.pid, 'SIGKILL'); } catch { /* gone */ }
+  server.stderr.destroy();
+}
+
 /** Starts the engine's WebDriver server and a session; returns {page, close}. */
 export async function launch(engine, { webgpu = true, viewport = { width: 1280, height: 1000 } } = {}) {
   const spec = ENGINES[engine];
   if (!spec) throw new Error(`unknown engine ${engine}`);
   const port = await freePort();
   const [cmd, args] = spec.driver(port);
-  const server = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // In a process group of its own, so that closing kills the browser it started too, even when
+  // the session could not be ended.
+  const server = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   server.stderr.on('data', (d) => { stderr = (stderr + d).slice(-4000); });
   const url = `http://127.0.0.1:${port}`;
@@ -65,7 +72,7 @@ export async function launch(engine, { webgpu = true, viewport = { width: 1280, 
       break;
     } catch (e) {
       if (i > 50 || server.exitCode !== null) {
-        server.kill();
+        kill(server);
         throw new Error(`${engine}: no WebDriver session (${e.message}); driver said: ${stderr}`);
       }
       await sleep(200);
@@ -76,7 +83,7 @@ export async function launch(engine, { webgpu = true, viewport = { width: 1280, 
   const page = new WebDriverPage(driver, engine);
   const close = async () => {
     try { await driver.quit(); } catch { /* already gone */ }
-    server.kill();
+    kill(server);
   };
   return { page, close };
 }
@@ -164,10 +171,26 @@ class Locator {
     });
   }
 
+  /** A real click; while something else covers the element (a repaint under way), tries again
+   * for up to 10 s, as playwright's actionability checks do. */
   async click() {
-    const el = await this.element();
-    await this.page.driver.executeScript('arguments[0].scrollIntoView({block: "center", inline: "center"})', el);
-    await el.click();
+    const t0 = Date.now();
+    for (;;) {
+      const el = await this.element();
+      await this.page.driver.executeScript('arguments[0].scrollIntoView({block: "center", inline: "center"})', el);
+      try {
+        await el.click();
+        return;
+      } catch (e) {
+        if (e.name !== 'ElementClickInterceptedError' || Date.now() - t0 > 10000) {
+          const cover = await this.page.driver.executeScript(`const r = arguments[0].getBoundingClientRect();
+            const at = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+            return at ? at.outerHTML.slice(0, 200) : null;`, el);
+          throw new Error(`${this.page.engine}: click on ${JSON.stringify(this.steps)} failed (${e.name}; at its centre: ${cover})`);
+        }
+        await sleep(100);
+      }
+    }
   }
 
   async screenshot({ path: file }) {
@@ -183,19 +206,37 @@ export class WebDriverPage {
     this.engine = engine;
     this.pointer = [0, 0];
     const page = this;
+    // Moves between down() and up() go to the browser as one action sequence at up(): a stroke
+    // is one WebDriver command, not a round trip per point.
+    let stroke = null;
+    const moves = (actions, x, y, steps) => {
+      const [x0, y0] = page.pointer;
+      for (let i = 1; i <= steps; i++) {
+        const f = i / steps;
+        actions.move({ x: Math.round(x0 + f * (x - x0)), y: Math.round(y0 + f * (y - y0)), duration: 0 });
+      }
+      page.pointer = [x, y];
+      return actions;
+    };
     this.mouse = {
       async move(x, y, { steps = 1 } = {}) {
-        const [x0, y0] = page.pointer;
-        const actions = page.driver.actions({ async: true });
-        for (let i = 1; i <= steps; i++) {
-          const f = i / steps;
-          actions.move({ x: Math.round(x0 + f * (x - x0)), y: Math.round(y0 + f * (y - y0)), duration: 0 });
+        if (stroke) {
+          moves(stroke, x, y, steps);
+          return;
         }
-        await actions.perform();
-        page.pointer = [x, y];
+        try {
+          await moves(page.driver.actions({ async: true }), x, y, steps).perform();
+        } catch (e) {
+          const view = await page.evaluate(() => [innerWidth, innerHeight, scrollX, scrollY]);
+          throw new Error(`${page.engine}: pointer move to (${x}, ${y}) failed, viewport and scroll ${view}: ${e.name} ${e.message}`);
+        }
       },
-      async down() { await page.driver.actions({ async: true }).press().perform(); },
-      async up() { await page.driver.actions({ async: true }).release().perform(); },
+      async down() { stroke = page.driver.actions({ async: true }).press(); },
+      async up() {
+        const actions = (stroke ?? page.driver.actions({ async: true })).release();
+        stroke = null;
+        await actions.perform();
+      },
     };
     this.keyboard = {
       async press(key) {
