@@ -1,12 +1,22 @@
 // The page: UI only. All computation happens in the worker (www/worker.js) in Rust/wasm.
 
+import { startWorker } from './support.js';
+
 const $ = (id) => document.getElementById(id);
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+// An old browser (no wasm SIMD, OffscreenCanvas or module workers) gets no worker: every call
+// fails with what it lacks, and the status line says it.
+let worker = null;
+let unsupported = null;
+try {
+  worker = startWorker(new URL('./worker.js', import.meta.url));
+} catch (e) {
+  unsupported = e;
+}
 
 // --- talking to the worker -------------------------------------------------------------
 let nextId = 0;
 const pending = new Map();
-worker.onmessage = ({ data }) => {
+if (worker) worker.onmessage = ({ data }) => {
   if (data.event === 'backend') return showBackend(data.backend, data.reason);
   const p = pending.get(data.id);
   pending.delete(data.id);
@@ -22,6 +32,7 @@ function workerError({ error, name, argument }) {
 }
 
 function ask(op, args = {}, transfer = []) {
+  if (!worker) return Promise.reject(unsupported);
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
@@ -1260,6 +1271,7 @@ async function start(backend) {
     if (!isUser(model) && !heldout) await loadGallery();
     update();
   } catch (e) {
+    if (e === unsupported) $('backend-status').textContent = `Cannot start: ${e.message}.`;
     showError(e);
   }
 }

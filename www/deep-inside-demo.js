@@ -18,12 +18,14 @@
 //          the held-out MNIST digits (`digit` picks the first), made into its input shape.
 //
 // Works under `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`:
-// no inline styles (the shadow root links deep-inside-demo.css), no innerHTML. Needs worker.js
-// beside this file and ../pkg/cpu/ (and ../pkg/webgpu/ for WebGPU, ../assets/<model>/ for the
+// no inline styles (the shadow root links deep-inside-demo.css), no innerHTML. Needs worker.js and
+// support.js beside this file and ../pkg/cpu/ (and ../pkg/webgpu/ for WebGPU, ../assets/<model>/ for the
 // models the wasm does not embed) served with it.
 //
 // For tests and embedders: `data-updates` counts repaints, `data-ready="1"` follows the first,
 // `data-backend` names the backend of the last result, `data-steps` the class model's steps.
+
+import { startWorker } from './support.js';
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 const CSS_URL = new URL('./deep-inside-demo.css', import.meta.url);
@@ -63,7 +65,7 @@ function connection(backend) {
     pending.clear();
   };
   try {
-    worker = new Worker(WORKER_URL, { type: 'module' });
+    worker = startWorker(WORKER_URL);
   } catch (e) {
     broken = new Error(`could not start the worker: ${e.message}`);
   }

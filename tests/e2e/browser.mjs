@@ -22,7 +22,7 @@ export const SHOTS = path.resolve('.e2e');
 mkdirSync(SHOTS, { recursive: true });
 
 /** Opens `page` (a path on the server) in a fresh browser, with or without WebGPU. */
-export async function open(pagePath, { webgpu, route }) {
+export async function open(pagePath, { webgpu, route, init }) {
   const { server, url } = await startServer({ port: 0, csp: true });
   const origin = new URL(url).origin;
   const record = { errors: [], foreign: [], requests: 0, paths: new Set() };
@@ -49,6 +49,7 @@ export async function open(pagePath, { webgpu, route }) {
   browser.contexts()[0].on('request', onRequest);
   page.on('request', onRequest);
   if (route) await page.route(...route);
+  if (init) await page.addInitScript(init);
   await page.goto(new URL(pagePath, url).href);
   const close = async () => {
     await browser.close();

@@ -62,3 +62,29 @@ for (const [fault, patch] of Object.entries(FAULTS)) {
     }
   });
 }
+
+// An old browser: what the page needs and lacks is said, the page does not hang on "starting",
+// and nothing throws unhandled. Simulated by taking each feature away before the page runs.
+const MISSING = {
+  'WebAssembly SIMD': 'WebAssembly.validate = () => false;',
+  OffscreenCanvas: 'delete globalThis.OffscreenCanvas;',
+  'module workers': `{
+    const W = Worker;
+    // As before module workers: the options' type is never read, the script starts classic.
+    globalThis.Worker = function (url) { return new W(url); };
+    globalThis.Worker.prototype = W.prototype;
+  }`,
+};
+for (const [feature, init] of Object.entries(MISSING)) {
+  test(`a browser without ${feature}: the page says what it lacks and which browsers have it`, chromiumOnly('init scripts'), async () => {
+    const { page, record, close } = await open('/', { webgpu: false, init });
+    try {
+      await page.waitForFunction(() => /^Cannot start/.test(document.getElementById('backend-status').textContent));
+      assert.equal(await page.textContent('#backend-status'),
+        `Cannot start: this browser has no ${feature}, which the page needs (Chrome or Edge 91, Firefox 114, Safari 16.4 or newer).`);
+      assert.deepEqual(record.errors.filter((e) => /page error|Uncaught|unhandled/i.test(e)), []);
+    } finally {
+      await close();
+    }
+  });
+}
