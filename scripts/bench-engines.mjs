@@ -2,8 +2,9 @@
 // (after scripts/build.sh; WebKitGTK needs a display, so run it as `xvfb-run -a node …`).
 // Opens www/bench.html?nets=mnist&webgpu=0 in Chromium (playwright-core), Firefox ESR and
 // WebKitGTK (WebDriver, scripts/webdriver.mjs), one after the other on the same machine, and
-// prints the medians of `explain`, LRP and a class-model step, with each engine's timer
-// resolution (the smallest step of performance.now() it shows). With --write, the table
+// prints the mean time of `explain`, LRP, a class-model step and predict (the loop's time over
+// its runs: per-call medians are meaningless where the timer steps by 1 ms), with each engine's
+// timer resolution (the smallest step of performance.now() it shows). With --write, the table
 // replaces the "bench-engines" section of BENCHMARKS.md.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -60,12 +61,12 @@ try {
 const ms = (v) => (v == null ? '–' : v.toFixed(2));
 const engines = Object.keys(results);
 const lines = [
-  `| operation (MNIST net, CPU, median ms of ${runs}) | ${engines.join(' | ')} |`,
+  `| operation (MNIST net, CPU, mean ms over ${runs} runs) | ${engines.join(' | ')} |`,
   `|---|${engines.map(() => '---:').join('|')}|`,
   ...OPS.map(([key, name]) => {
-    const medians = engines.map((e) => results[e][key]?.median);
-    const fastest = Math.min(...medians);
-    return `| ${name} | ${medians.map((m) => `${ms(m)} (${(m / fastest).toFixed(1)}×)`).join(' | ')} |`;
+    const means = engines.map((e) => results[e][key]?.mean);
+    const fastest = Math.min(...means);
+    return `| ${name} | ${means.map((m) => `${ms(m)} (${(m / fastest).toFixed(1)}×)`).join(' | ')} |`;
   }),
   `| timer resolution (ms) | ${engines.map((e) => results[e].resolution.toFixed(3)).join(' | ')} |`,
 ];
