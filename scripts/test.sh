@@ -143,6 +143,6 @@ step e2e node --test --test-concurrency=1 tests/e2e/
 # files of the page's own work: the fuzzing (engine-independent wasm, minutes) and the WebGPU
 # fault injection (Chromium's request interception) stay Chromium's.
 E2E_ENGINES=(tests/e2e/page.test.mjs tests/e2e/model.test.mjs tests/e2e/embed.test.mjs
-  tests/e2e/uploads.test.mjs tests/e2e/user-model.test.mjs)
+  tests/e2e/uploads.test.mjs tests/e2e/user-model.test.mjs tests/e2e/a11y.test.mjs)
 step "e2e firefox" env E2E_ENGINE=firefox node --test --test-concurrency=1 "${E2E_ENGINES[@]}"
 step "e2e webkit" env E2E_ENGINE=webkit xvfb-run -a node --test --test-concurrency=1 "${E2E_ENGINES[@]}"
