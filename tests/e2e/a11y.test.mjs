@@ -5,46 +5,25 @@
 // whose text alternative says what it shows and where it is strongest, and follows each repaint.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { launchChromium } from '../../scripts/chromium.mjs';
-import { startServer } from '../../scripts/serve.mjs';
 import { readFileSync } from 'node:fs';
-import { eight, counter, passed, open, stroke, checkClean, ENGINE } from './browser.mjs';
+import { eight, counter, passed, open, stroke, checkClean, chromiumOnly, ENGINE } from './browser.mjs';
 
 // Chromium through playwright-core (axe's script is put into the page through the DevTools
 // protocol, which the page's CSP would refuse as an inline script: the context bypasses it).
-const chromiumOnly = { skip: (process.env.E2E_ENGINE ?? 'chromium') === 'chromium' ? false : 'Chromium only: playwright-core' };
+const playwright = chromiumOnly('playwright-core: bypassCSP, keyboard, viewport changes');
 
-/** The page in a fresh Chromium (on the CPU), 1280 × 1000. */
+/** The page in a fresh Chromium (on the CPU), 1280 × 1000, after its first analysis. */
 async function openPage() {
-  const { server, url } = await startServer({ port: 0, csp: true });
-  const origin = new URL(url).origin;
-  const browser = await launchChromium({ webgpu: false });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, bypassCSP: true });
-  const page = await context.newPage();
-  const record = { errors: [], foreign: [] };
-  page.on('console', (m) => { if (m.type() === 'error') record.errors.push(m.text()); });
-  page.on('pageerror', (e) => record.errors.push(`page error: ${e.message}`));
-  context.on('request', (r) => {
-    const u = new URL(r.url());
-    if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== origin) record.foreign.push(r.url());
-  });
-  await page.goto(url);
-  await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100, null, { timeout: 60000 });
-  await passed(page, 'updates', 0);
-  const close = async () => { await browser.close(); server.close(); };
-  return { page, record, close };
+  const opened = await open('/', { webgpu: false, context: { bypassCSP: true } });
+  await opened.page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100, null, { timeout: 60000 });
+  await passed(opened.page, 'updates', 0);
+  return opened;
 }
 
 /** An 8 drawn with the mouse; resolves once it is explained and every slower panel painted. */
 async function drawEight(page) {
   const [n, s] = [await counter(page, 'updates'), await counter(page, 'sanity')];
-  const box = await page.locator('#draw').boundingBox();
-  const at = ([fx, fy]) => [box.x + fx * box.width, box.y + fy * box.height];
-  const points = eight();
-  await page.mouse.move(...at(points[0]));
-  await page.mouse.down();
-  for (const p of points.slice(1)) await page.mouse.move(...at(p), { steps: 4 });
-  await page.mouse.up();
+  await stroke(page, '#draw', eight());
   await passed(page, 'updates', n);
   await passed(page, 'sanity', s, 120000);
 }
@@ -68,10 +47,7 @@ test('axe-core in this engine: no serious or critical violations after the first
   const { page, record, close } = await open('/', { webgpu: false });
   try {
     await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100, null, { timeout: 60000 });
-    const [n, s] = [await counter(page, 'updates'), await counter(page, 'sanity')];
-    await stroke(page, '#draw', eight());
-    await passed(page, 'updates', n);
-    await passed(page, 'sanity', s, 120000);
+    await drawEight(page);
     await page.driver.executeScript(`${readFileSync('node_modules/axe-core/axe.min.js', 'utf8')}\nreturn true;`);
     const violations = await page.evaluate(async () => (await window.axe.run(document)).violations
       .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((x) => x.target.join(' ')) })));
@@ -83,7 +59,7 @@ test('axe-core in this engine: no serious or critical violations after the first
   }
 });
 
-test('axe-core: no serious or critical violations after the first analysis (desktop and phone width)', chromiumOnly, async () => {
+test('axe-core: no serious or critical violations after the first analysis (desktop and phone width)', playwright, async () => {
   const { page, record, close } = await openPage();
   try {
     await drawEight(page);
@@ -102,7 +78,7 @@ test('axe-core: no serious or critical violations after the first analysis (desk
   }
 });
 
-test('keyboard: Tab reaches the pad; the arrow keys and Space draw a 7 with a visible pen; it is explained', chromiumOnly, async () => {
+test('keyboard: Tab reaches the pad; the arrow keys and Space draw a 7 with a visible pen; it is explained', playwright, async () => {
   const { page, record, close } = await openPage();
   try {
     // The pad is reached with Tab, named, and described with its keys.
@@ -206,7 +182,7 @@ function span(text, word) {
   return m && [Number(m[1]), Number(m[2] ?? m[1])];
 }
 
-test('text alternatives: every map says what it shows and where it is strongest, after each repaint', chromiumOnly, async () => {
+test('text alternatives: every map says what it shows and where it is strongest, after each repaint', playwright, async () => {
   const { page, record, close } = await openPage();
   try {
     await drawEight(page);

@@ -21,8 +21,10 @@ export const chromiumOnly = (why) => ({ skip: ENGINE === 'chromium' ? false : `C
 export const SHOTS = path.resolve('.e2e');
 mkdirSync(SHOTS, { recursive: true });
 
-/** Opens `page` (a path on the server) in a fresh browser, with or without WebGPU. */
-export async function open(pagePath, { webgpu, route, init }) {
+/** Opens `page` (a path on the server) in a fresh browser, with or without WebGPU. In Chromium,
+ * `route` intercepts requests, `init` runs before the page's scripts, and `context` adds to
+ * playwright's context options (a device to emulate, bypassCSP). */
+export async function open(pagePath, { webgpu, route, init, context: options }) {
   const { server, url } = await startServer({ port: 0, csp: true });
   const origin = new URL(url).origin;
   const record = { errors: [], foreign: [], requests: 0, paths: new Set() };
@@ -38,7 +40,8 @@ export async function open(pagePath, { webgpu, route, init }) {
     return { page, record, close };
   }
   const browser = await launchChromium({ webgpu });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 1000 }, ...options });
+  const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') record.errors.push(m.text()); });
   page.on('pageerror', (e) => record.errors.push(`page error: ${e.message}`));
   const onRequest = (r) => {
@@ -46,7 +49,7 @@ export async function open(pagePath, { webgpu, route, init }) {
     const u = new URL(r.url());
     if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== origin) record.foreign.push(r.url());
   };
-  browser.contexts()[0].on('request', onRequest);
+  context.on('request', onRequest);
   page.on('request', onRequest);
   if (route) await page.route(...route);
   if (init) await page.addInitScript(init);
@@ -55,7 +58,7 @@ export async function open(pagePath, { webgpu, route, init }) {
     await browser.close();
     server.close();
   };
-  return { page, record, close };
+  return { page, context, record, close };
 }
 
 /** No console error (but those `allowed` matches) and no request to another origin so far. In

@@ -5,9 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import path from 'node:path';
-import { launchChromium } from '../../scripts/chromium.mjs';
-import { startServer } from '../../scripts/serve.mjs';
-import { SHOTS, eight, counter, passed } from './browser.mjs';
+import { SHOTS, eight, counter, passed, open, chromiumOnly } from './browser.mjs';
 
 const DEVICES = {
   phone: { viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
@@ -17,23 +15,7 @@ const DEVICES = {
 };
 
 /** The page in a fresh Chromium emulating `device`, under the strict CSP, on the CPU. */
-async function openOn(device) {
-  const { server, url } = await startServer({ port: 0, csp: true });
-  const origin = new URL(url).origin;
-  const browser = await launchChromium({ webgpu: false });
-  const context = await browser.newContext(DEVICES[device]);
-  const page = await context.newPage();
-  const record = { errors: [], foreign: [] };
-  page.on('console', (m) => { if (m.type() === 'error') record.errors.push(m.text()); });
-  page.on('pageerror', (e) => record.errors.push(`page error: ${e.message}`));
-  context.on('request', (r) => {
-    const u = new URL(r.url());
-    if (!['data:', 'blob:'].includes(u.protocol) && u.origin !== origin) record.foreign.push(r.url());
-  });
-  await page.goto(url);
-  const close = async () => { await browser.close(); server.close(); };
-  return { page, context, record, close };
-}
+const openOn = (device) => open('/', { webgpu: false, context: DEVICES[device] });
 
 /** Draws a stroke through `points` (fractions of the element's box) with touch events (CDP). */
 async function touchStroke(page, context, selector, points) {
@@ -93,10 +75,10 @@ function measure(page) {
 }
 
 // Device emulation and touch events come from Chromium's DevTools protocol.
-const chromiumOnly = { skip: (process.env.E2E_ENGINE ?? 'chromium') === 'chromium' ? false : 'Chromium only: device emulation and CDP touch events' };
+const emulated = chromiumOnly('device emulation and CDP touch events');
 
 for (const device of Object.keys(DEVICES)) {
-  test(`${device} (${DEVICES[device].viewport.width}×${DEVICES[device].viewport.height}, touch): an 8 drawn by touch is predicted; nothing overflows; tap targets ≥ 44 px`, chromiumOnly, async () => {
+  test(`${device} (${DEVICES[device].viewport.width}×${DEVICES[device].viewport.height}, touch): an 8 drawn by touch is predicted; nothing overflows; tap targets ≥ 44 px`, emulated, async () => {
     const { page, context, record, close } = await openOn(device);
     try {
       await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100, null, { timeout: 60000 });
