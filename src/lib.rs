@@ -12,6 +12,7 @@ pub mod class_model;
 pub mod colormap;
 pub mod data;
 pub mod error;
+pub mod evaluation;
 pub mod faithfulness;
 pub mod input;
 pub mod localise;

@@ -940,3 +940,149 @@ async fn bad_model_files_are_refused_and_the_next_one_loads() {
         .expect_err("freed");
     assert!(message(&e).contains("freed"), "{}", message(&e));
 }
+
+/// `evaluate` gives what the core's evaluator gives natively-in-wasm on the CPU, on every
+/// backend (on WebGPU it runs on a CPU copy), with progress, stopping, and named refusals;
+/// `summarise` and `evaluationCatalogue` agree with it.
+#[wasm_bindgen_test]
+async fn evaluate_equals_the_core_and_reports_progress() {
+    use deep_inside::evaluation::{Evaluator, Method, Metric, Settings};
+    use deep_inside::web::{evaluation_catalogue, summarise};
+    let model = Shipped::Mnist;
+    let cpu_model = model.load(&deep_inside::backend::cpu()).unwrap();
+    let picks = [0usize, 120, 480];
+    let pixels: Vec<f32> = picks.iter().flat_map(|&i| image(model, i)).collect();
+    let held = model.dataset().heldout().unwrap();
+    let classes: Vec<usize> = picks.iter().map(|&i| usize::from(held.labels[i])).collect();
+    let methods = [Method::Gradient, Method::Lrp, Method::Random];
+    let metrics = [
+        Metric::Sparseness,
+        Metric::PixelFlipping,
+        Metric::PointingGame,
+        Metric::Completeness,
+    ];
+    let rules = lrp::Rules::preset("recommended", &cpu_model).unwrap();
+    let evaluator =
+        Evaluator::new(&cpu_model, rules, &methods, &metrics, Settings::default()).unwrap();
+    let want = evaluator.evaluate(&pixels, &classes, 0).unwrap().values;
+    let names = |items: &[&str]| -> JsValue {
+        items
+            .iter()
+            .map(|s| JsValue::from_str(s))
+            .collect::<Array>()
+            .into()
+    };
+    let method_names = names(&["gradient", "lrp", "random"]);
+    let metric_names = names(&[
+        "sparseness",
+        "pixelFlipping",
+        "pointingGame",
+        "completeness",
+    ]);
+    let js_classes: JsValue = classes
+        .iter()
+        .map(|&c| JsValue::from(c as f64))
+        .collect::<Array>()
+        .into();
+    let mut backends = vec!["cpu"];
+    if webgpu_expected() {
+        backends.push("webgpu");
+    }
+    for backend in backends {
+        let api = open(backend, model).await;
+        let calls = std::rc::Rc::new(RefCell::new(Vec::new()));
+        let seen = calls.clone();
+        let progress =
+            wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |p: JsValue| {
+                seen.borrow_mut().push(number(&p, "done"));
+            });
+        let options = object(&[
+            ("methods", method_names.clone()),
+            ("metrics", metric_names.clone()),
+            ("chunk", JsValue::from(2.0)),
+            ("onProgress", progress.as_ref().clone()),
+        ]);
+        let result = ok(api.evaluate(js(&pixels), js_classes.clone(), options)).await;
+        let got = field(&result, "values")
+            .unchecked_into::<js_sys::Float64Array>()
+            .to_vec();
+        assert_eq!(got.len(), want.len());
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (g - w).abs() <= 1e-4 * w.abs().max(1e-2),
+                "{backend}: value {i}: {g} vs {w}"
+            );
+        }
+        assert_eq!(
+            *calls.borrow(),
+            vec![2.0, 3.0],
+            "{backend}: progress after each chunk"
+        );
+        // A progress callback that answers false stops after that chunk.
+        let stop = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue) -> JsValue>::new(|_| {
+            JsValue::FALSE
+        });
+        let options = object(&[
+            ("methods", method_names.clone()),
+            ("metrics", metric_names.clone()),
+            ("chunk", JsValue::from(1.0)),
+            ("onProgress", stop.as_ref().clone()),
+        ]);
+        let part = ok(api.evaluate(js(&pixels), js_classes.clone(), options)).await;
+        let part = field(&part, "values")
+            .unchecked_into::<js_sys::Float64Array>()
+            .to_vec();
+        assert_eq!(part, got[..12], "{backend}: stopped after the first image");
+        // Refusals name the argument, and the next call works.
+        let bad_metric = object(&[("metrics", names(&["accuracy"]))]);
+        refused(
+            api.evaluate(js(&pixels), js_classes.clone(), bad_metric),
+            "options.metrics",
+        )
+        .await;
+        refused(
+            api.evaluate(js(&pixels), js(&[1.0, 2.0]), JsValue::UNDEFINED),
+            "pixels",
+        )
+        .await;
+        refused(
+            api.evaluate(js(&pixels), js(&[1.5, 2.0, 3.0]), JsValue::UNDEFINED),
+            "classes",
+        )
+        .await;
+        let not_fn = object(&[("onProgress", JsValue::from(3.0))]);
+        refused(
+            api.evaluate(js(&pixels), js_classes.clone(), not_fn),
+            "options.onProgress",
+        )
+        .await;
+        // The summaries: one row per method, a rank per metric.
+        let summary = summarise(
+            js_sys::Float64Array::from(got.as_slice()).into(),
+            method_names.clone(),
+            metric_names.clone(),
+            Some(0.0),
+        )
+        .unwrap();
+        assert_eq!(number(&summary, "images"), 3.0);
+        let rows = field(&summary, "methods");
+        assert_eq!(length(&rows), 3);
+        let sparseness = field(&field(&at(&rows, 0), "metrics"), "sparseness");
+        let mean = (want[0] + want[12] + want[24]) / 3.0;
+        assert!(
+            (number(&sparseness, "mean") - mean).abs() < 1e-4,
+            "{backend}"
+        );
+    }
+    let short = summarise(
+        js_sys::Float64Array::from(&[1.0, 2.0][..]).into(),
+        method_names,
+        metric_names,
+        None,
+    );
+    let e: JsValue = short.expect_err("refused").into();
+    assert_eq!(kind(&e), ("ArgumentError".into(), "values".into()));
+    let catalogue = evaluation_catalogue();
+    assert_eq!(length(&field(&catalogue, "methods")), 8);
+    assert_eq!(length(&field(&catalogue, "metrics")), 17);
+}

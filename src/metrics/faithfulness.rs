@@ -4,6 +4,7 @@
 
 use super::{Output, black, normalise_by_max, pearson, per_value, predict, trapezoid};
 use crate::Error;
+use crate::attribution::MAX_BATCH;
 use crate::faithfulness::{Perturbation, check_step, curves_with, ranking};
 use crate::model::Network;
 use crate::rng::SplitMix;
@@ -234,21 +235,32 @@ pub fn monotonicity_correlation(
         1.0
     };
     let mut rng = SplitMix(settings.seed);
-    let (mut atts, mut vars) = (Vec::new(), Vec::new());
-    for step in order.chunks(settings.features_in_step) {
-        let mut images = Vec::with_capacity(settings.samples * len);
-        for _ in 0..settings.samples {
-            let u = rng.uniform();
-            let mut image = pixels.to_vec();
-            for &i in step {
-                image[i] = u;
+    let steps: Vec<&[usize]> = order.chunks(settings.features_in_step).collect();
+    let atts: Vec<f32> = steps
+        .iter()
+        .map(|step| step.iter().map(|&i| map[i]).sum::<f64>() as f32)
+        .collect();
+    // Several steps' copies per forward batch: a batch of one step's few copies is slow.
+    let per_batch = (MAX_BATCH / settings.samples).max(1);
+    let mut vars = Vec::with_capacity(steps.len());
+    for group in steps.chunks(per_batch) {
+        let mut images = Vec::with_capacity(group.len() * settings.samples * len);
+        for step in group {
+            for _ in 0..settings.samples {
+                let u = rng.uniform();
+                let mut image = pixels.to_vec();
+                for &i in *step {
+                    image[i] = u;
+                }
+                images.extend(image);
             }
-            images.extend(image);
         }
         let q = predict(net, &images, class, Output::Probability)?;
-        let var = q.iter().map(|&v| (v as f64 - p).powi(2)).sum::<f64>() / q.len() as f64;
-        vars.push((var * scale) as f32);
-        atts.push(step.iter().map(|&i| map[i]).sum::<f64>() as f32);
+        for copies in q.chunks(settings.samples) {
+            let var =
+                copies.iter().map(|&v| (v as f64 - p).powi(2)).sum::<f64>() / copies.len() as f64;
+            vars.push((var * scale) as f32);
+        }
     }
     Ok(f64::from(spearman(&atts, &vars)?))
 }

@@ -24,10 +24,13 @@ pub mod robustness;
 use burn::tensor::{Tensor, TensorData, activation};
 
 use crate::Error;
-use crate::attribution::{MAX_BATCH, Smoothing, gradient_times_input, smooth_grad};
+use crate::attribution::{
+    MAX_BATCH, Smoothing, gradient_times_input, integrated_gradients, smooth_grad,
+};
 use crate::data::check_image;
 use crate::lrp::{Rules, relevance};
 use crate::model::Network;
+use crate::rng::SplitMix;
 use crate::saliency::{Method, signed};
 
 /// An explanation method, as the metrics that re-explain call it: the map of `class` for each
@@ -57,6 +60,13 @@ pub enum Explainer {
     Lrp(Rules),
     /// SmoothGrad, one image at a time (its own batch is the noisy copies).
     SmoothGrad(Smoothing),
+    /// Integrated Gradients from the black baseline (every value the image's smallest) with
+    /// this many steps, one image at a time (its own batch is the path).
+    IntegratedGradients(usize),
+    /// A control that explains nothing: values drawn uniformly from [0, 1) (Quantus's
+    /// `explain_func` "Random"), from this seed and the image, so that the same image gets the
+    /// same map.
+    Random(u64),
 }
 
 impl Explain for Explainer {
@@ -75,6 +85,38 @@ impl Explain for Explainer {
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Tensor::cat(rows, 0))
+            }
+            Explainer::IntegratedGradients(steps) => {
+                let [n, ..] = x.dims();
+                let device = x.device();
+                let rows = (0..n)
+                    .map(|i| {
+                        let pixels = read(x.clone().slice(i..i + 1))?;
+                        let baseline = vec![black(&pixels); pixels.len()];
+                        let ig =
+                            integrated_gradients(net, &pixels, &baseline, class, *steps, &device)?;
+                        Ok(ig.attribution)
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?;
+                Ok(Tensor::cat(rows, 0))
+            }
+            Explainer::Random(seed) => {
+                let dims = x.dims();
+                let device = x.device();
+                let pixels = read(x)?;
+                let len = pixels.len() / dims[0];
+                let values = pixels
+                    .chunks(len)
+                    .flat_map(|image| {
+                        // The image's bits seed its map: the same image, the same map.
+                        let hash = image.iter().fold(*seed, |h, v| {
+                            SplitMix(h ^ u64::from(v.to_bits())).next_u64()
+                        });
+                        let mut rng = SplitMix(hash);
+                        (0..len).map(move |_| rng.uniform())
+                    })
+                    .collect::<Vec<_>>();
+                Ok(Tensor::from_data(TensorData::new(values, dims), &device))
             }
         }
     }

@@ -4,6 +4,8 @@
 //! on bad input, see `interop`), because a Rust panic inside wasm kills the instance for good.
 //! `gpu` chooses the backend; `types` holds the TypeScript declarations.
 
+mod evaluation;
+pub use evaluation::{evaluation_catalogue, summarise};
 mod gpu;
 mod interop;
 mod reader;
@@ -74,9 +76,31 @@ struct Inner {
     recommended: Rules,
     /// The sanity check's networks, made on its first use and kept.
     cascade: RefCell<Option<Rc<Vec<Network>>>>,
+    /// A user's model as read, on the CPU (the source of `on_cpu` on WebGPU).
+    original: Option<Rc<Loaded>>,
+    /// The model on the CPU for the metrics, made on their first use on WebGPU.
+    on_cpu: RefCell<Option<Rc<Model>>>,
 }
 
 impl Inner {
+    /// The model on the CPU: the metrics read maps back synchronously, which only the CPU
+    /// backend can (a WebGPU buffer is read asynchronously). On WebGPU a copy is made from the
+    /// model's files on first use and kept.
+    fn on_cpu(&self, backend: &str) -> Result<Rc<Model>, Error> {
+        if let Some(m) = self.on_cpu.borrow().as_ref() {
+            return Ok(m.clone());
+        }
+        let model = match (self.source, &self.original) {
+            _ if backend == "cpu" => self.model.clone(),
+            (Source::Shipped(s), _) => s.load(&crate::backend::cpu())?,
+            (Source::User, Some(original)) => original.model.clone(),
+            (Source::User, None) => return Err(Error::backend("the user's model has no CPU copy")),
+        };
+        let model = Rc::new(model);
+        *self.on_cpu.borrow_mut() = Some(model.clone());
+        Ok(model)
+    }
+
     fn cascade(&self) -> Result<Rc<Vec<Network>>, Error> {
         if let Some(c) = self.cascade.borrow().as_ref() {
             return Ok(c.clone());
@@ -103,28 +127,33 @@ impl DeepInside {
         let files = model.files()?;
         let choice = gpu::choose(backend).await?;
         let loaded = Model::load(files.config, files.weights, &choice.device)?;
-        Self::with(choice, Source::Shipped(model), loaded)
+        Self::with(choice, Source::Shipped(model), loaded, None)
     }
 
     /// The Rust side of `create` for a user's model (from `loadModel`).
     pub async fn open_user(backend: &str, model: &UserModel) -> Result<DeepInside, Error> {
         let loaded = model.loaded()?;
-        Self::open_loaded(backend, &loaded).await
+        Self::open_loaded(backend, loaded).await
     }
 
-    async fn open_loaded(backend: &str, loaded: &Loaded) -> Result<DeepInside, Error> {
+    async fn open_loaded(backend: &str, loaded: Rc<Loaded>) -> Result<DeepInside, Error> {
         gpu::run_constructors_once();
         let cpu = &loaded.model;
         let choice = gpu::choose(backend).await?;
-        let loaded = Model {
+        let on_device = Model {
             config: cpu.config.clone(),
             table: cpu.table.clone(),
             network: cpu.network.clone().to_device(&choice.device),
         };
-        Self::with(choice, Source::User, loaded)
+        Self::with(choice, Source::User, on_device, Some(loaded))
     }
 
-    fn with(choice: gpu::Choice, source: Source, loaded: Model) -> Result<DeepInside, Error> {
+    fn with(
+        choice: gpu::Choice,
+        source: Source,
+        loaded: Model,
+        original: Option<Rc<Loaded>>,
+    ) -> Result<DeepInside, Error> {
         let recommended = Rules::preset("recommended", &loaded)?;
         Ok(DeepInside {
             inner: Rc::new(Inner {
@@ -133,6 +162,8 @@ impl DeepInside {
                 model: loaded,
                 recommended,
                 cascade: RefCell::default(),
+                original,
+                on_cpu: RefCell::default(),
             }),
             backend: choice.name,
             reason: choice.reason,
@@ -208,7 +239,7 @@ impl DeepInside {
         future_to_promise(async move {
             let (backend, user, shipped) = input?;
             let di = match user {
-                Some(user) => DeepInside::open_loaded(&backend, &user).await?,
+                Some(user) => DeepInside::open_loaded(&backend, user).await?,
                 None => DeepInside::open(&backend, shipped).await?,
             };
             Ok(di.into())

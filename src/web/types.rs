@@ -217,4 +217,65 @@ export interface Localisation {
   /** The component's box; null when nothing exceeds the threshold. */
   box: { x: number; y: number; width: number; height: number } | null;
 }
+/** What `evaluate` measures; every field is optional. */
+export interface EvaluationOptions {
+  /** Method names (`evaluationCatalogue().methods`); default all. */
+  methods?: string[];
+  /** Metric names (`evaluationCatalogue().metrics`); default the cheap ones. */
+  metrics?: string[];
+  /** The index of the first image in the whole set: it seeds each image's draws. */
+  first?: number;
+  seed?: number;
+  /** Called after every `chunk` images; return `false` to stop (the result holds the images done). */
+  onProgress?: (progress: { done: number; total: number }) => boolean | void;
+  /** Images between progress calls (default 10). */
+  chunk?: number;
+}
+/** The result of `evaluate`. */
+export interface Evaluation {
+  methods: string[];
+  metrics: string[];
+  /** `values[(image · methods + method) · metrics + metric]`; NaN where undefined. */
+  values: Float64Array;
+}
+/** `evaluationCatalogue()`. */
+export interface EvaluationCatalogue {
+  methods: { name: string; title: string }[];
+  metrics: {
+    name: string;
+    /** Quantus's class name. */
+    quantus: string;
+    group: "faithfulness" | "robustness" | "complexity" | "randomisation" | "localisation" | "axiomatic";
+    better: "higher" | "lower";
+    /** Re-explains noisy copies or randomised networks: slow over a set. */
+    costly: boolean;
+    /** What "better" means, in one line. */
+    meaning: string;
+  }[];
+}
+/** One method's values of one metric over the images. */
+export interface MetricSummary {
+  n: number;
+  mean: number;
+  /** The 95 % bootstrap interval of the mean. */
+  low: number;
+  high: number;
+  min: number;
+  q1: number;
+  median: number;
+  q3: number;
+  max: number;
+}
+/** `summarise(values, methods, metrics)`. */
+export interface EvaluationSummary {
+  images: number;
+  resamples: number;
+  methods: {
+    method: string;
+    metrics: Record<string, MetricSummary>;
+    /** 1 = the best mean; ties share. */
+    ranks: Record<string, number>;
+    meanRank: number;
+  }[];
+}
 "#;
