@@ -924,6 +924,23 @@ async fn bad_model_files_are_refused_and_the_next_one_loads() {
         "{}",
         message(&e)
     );
+    // The reader as a function that imports it (what a bundler can follow), and a reader
+    // option of the wrong type, named.
+    let import = js_sys::Function::new_no_args(&format!("return import('{READER}')"));
+    let by_function = object(&[("reader", import.into())]);
+    assert!(
+        load_model(js_sys::Uint8Array::from(onnx).into(), by_function)
+            .await
+            .is_ok()
+    );
+    let e = load_model(
+        js_sys::Uint8Array::from(onnx).into(),
+        object(&[("reader", JsValue::from(3.0))]),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(kind(&e), ("ArgumentError".into(), "options.reader".into()));
     let user = load(onnx, &[]).await.unwrap();
     let input = user.input().unwrap();
     let input: Vec<f64> = (0..3).map(|i| at(&input, i).as_f64().unwrap()).collect();

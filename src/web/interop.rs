@@ -224,13 +224,20 @@ pub fn smoothing(options: &JsValue) -> Result<Smoothing, Error> {
 
 /// `loadModel`'s options: the format (detected from the bytes when absent), and where the
 /// reader module is (beside this package when absent).
-pub fn load_options(options: &JsValue) -> Result<(Option<Format>, Option<String>), Error> {
+pub fn load_options(options: &JsValue) -> Result<(Option<Format>, JsValue), Error> {
     let o = Options::new(options)?;
     let format = o
         .text("format")?
         .map(|f| Format::parse(&f).map_err(|e| e.renamed("format", "options.format")))
         .transpose()?;
-    Ok((format, o.text("reader")?))
+    let reader = o.get("reader").unwrap_or(JsValue::UNDEFINED);
+    if !(reader.is_undefined() || reader.is_string() || reader.is_function()) {
+        return Err(Error::argument(
+            "options.reader",
+            "must be the reader module's URL or a function that imports it",
+        ));
+    }
+    Ok((format, reader))
 }
 
 /// Integrated Gradients' options: the path points (checked by the core) and the baseline.

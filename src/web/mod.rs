@@ -878,10 +878,10 @@ pub async fn load_model(
             .dyn_into::<Uint8Array>()
             .map_err(|_| Error::argument("bytes", "must be a Uint8Array or an ArrayBuffer"))?
     };
-    let (format, url) = interop::load_options(&options)?;
+    let (format, module) = interop::load_options(&options)?;
     // Before the bytes are handed to the reader.
     import::check_size(bytes.length() as usize)?;
-    let read = reader::read(url, bytes, format).await?;
+    let read = reader::read(module, bytes, format).await?;
     let recommended = Rules::preset("recommended", &read.model)?;
     let loaded = Rc::new(Loaded {
         model: read.model,

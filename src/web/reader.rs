@@ -11,30 +11,35 @@ use crate::Error;
 use crate::model::import::Format;
 use crate::model::{Model, store};
 
-// One instance of the reader per URL, initialised once. By default the reader is
-// pkg/reader/deep_inside.js beside this package (this snippet is pkg/<build>/snippets/<crate>/).
+// One instance of the reader per URL (or per import function), initialised once. By default
+// the reader is pkg/reader/deep_inside.js beside this package (this snippet is
+// pkg/<build>/snippets/<crate>/). A function `() => import('…/reader/deep_inside.js')` lets a
+// bundler see the reader and its wasm.
 #[wasm_bindgen(inline_js = r#"
 const readers = new Map();
-export async function readModel(url, bytes, format) {
-  const href = url ?? new URL('../../../reader/deep_inside.js', import.meta.url).href;
-  if (!readers.has(href)) {
-    const loading = import(href).then(async (m) => { await m.default(); return m; });
-    readers.set(href, loading);
-    loading.catch(() => readers.delete(href));
+export async function readModel(reader, bytes, format) {
+  const key = reader ?? new URL('../../../reader/deep_inside.js', import.meta.url).href;
+  if (!readers.has(key)) {
+    const loading = Promise.resolve()
+      .then(() => (typeof key === 'function' ? key() : import(key)))
+      .then(async (m) => { await m.default(); return m; });
+    readers.set(key, loading);
+    loading.catch(() => readers.delete(key));
   }
-  let reader;
+  let module;
   try {
-    reader = await readers.get(href);
+    module = await readers.get(key);
   } catch (e) {
-    throw new Error(`model: the reader module ${href} could not be loaded (${e?.message ?? e})`);
+    const name = typeof key === 'function' ? 'of options.reader' : key;
+    throw new Error(`model: the reader module ${name} could not be loaded (${e?.message ?? e})`);
   }
-  return reader.readModel(bytes, format);
+  return module.readModel(bytes, format);
 }
 "#)]
 extern "C" {
     #[wasm_bindgen(catch, js_name = readModel)]
     async fn read_model(
-        url: Option<String>,
+        reader: JsValue,
         bytes: Uint8Array,
         format: Option<String>,
     ) -> Result<JsValue, JsValue>;
@@ -47,14 +52,15 @@ pub struct Read {
     pub notes: Vec<String>,
 }
 
-/// Reads `file` with the reader module at `url` (beside this package when `None`). The
-/// reader's own errors (`FileError`, `ArchitectureError`) pass through unchanged.
+/// Reads `file` with the reader module `reader` (a URL, a function that imports it, or
+/// `undefined`: beside this package). The reader's own errors (`FileError`,
+/// `ArchitectureError`) pass through unchanged.
 pub async fn read(
-    url: Option<String>,
+    reader: JsValue,
     file: Uint8Array,
     format: Option<Format>,
 ) -> Result<Read, JsValue> {
-    let out = read_model(url, file, format.map(|f| f.name().to_string())).await?;
+    let out = read_model(reader, file, format.map(|f| f.name().to_string())).await?;
     let config = store::config_from_json(text("config", &get(&out, "config"))?.as_bytes())?;
     let weights = bytes("weights", &get(&out, "weights"))?;
     let network = store::load(&config, &weights, &crate::backend::cpu())?;

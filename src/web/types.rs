@@ -42,8 +42,10 @@ export interface ModelLimits {
 export interface LoadOptions {
   /** The file's format; detected from its bytes when left out. */
   format?: "onnx" | "safetensors";
-  /** The reader module's URL (pkg/reader/deep_inside.js); the one beside this package when left out. */
-  reader?: string;
+  /** The reader module (pkg/reader/deep_inside.js): its URL, or a function that imports it
+   * (`() => import('…/reader/deep_inside.js')`, which bundlers follow); the one beside this
+   * package when left out. */
+  reader?: string | (() => Promise<unknown>);
 }
 /** An entry of the `rules()` and `presets()` catalogues. */
 export interface CatalogueEntry {
