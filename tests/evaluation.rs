@@ -111,6 +111,7 @@ fn table_equals_the_metrics_on_maps_computed_apart() {
         Metric::RelevanceRankAccuracy,
         Metric::Completeness,
         Metric::InputInvariance,
+        Metric::FaithfulnessCorrelation,
     ];
     let settings = Settings::default();
     let evaluator = Evaluator::new(&model, rules.clone(), &methods, &metrics, settings).unwrap();
@@ -178,6 +179,11 @@ fn table_equals_the_metrics_on_maps_computed_apart() {
             )
             .unwrap();
             close(8, f64::from(u8::from(invariant)));
+            // One set of removals serves every map of the image.
+            let seed = evaluator.seed(i as u64);
+            let fc =
+                faith::faithfulness_correlation(net, &image, map, class, 100, 224, seed).unwrap();
+            close(9, fc);
         }
     }
     // Chunks give the values of one go: per-image draws are seeded by the image's index.

@@ -140,20 +140,25 @@ fn choose(n: usize, k: usize, rng: &mut SplitMix) -> Vec<usize> {
     all
 }
 
-/// Faithfulness correlation (Bhatt et al. 2020): over `runs` random subsets of `subset` input
-/// values, the Pearson correlation between the map's sum over the subset and the fall of the
-/// score `S_c(x) − S_c(x_subset removed)`. Higher is better. 0 when either side is constant
-/// (Quantus: NaN).
-pub fn faithfulness_correlation(
+/// Faithfulness correlation's removals of one image: `runs` random subsets of `subset` input
+/// values, and the fall of the score `S_c(x) − S_c(x_subset removed)` for each. They do not
+/// depend on the map: one draw serves every method's map of the image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Removals {
+    pub subsets: Vec<Vec<usize>>,
+    pub falls: Vec<f64>,
+}
+
+/// Draws the subsets (seeded) and runs the removals as one batch.
+pub fn removals(
     net: &Network,
     pixels: &[f32],
-    map: &[f32],
     class: usize,
     runs: usize,
     subset: usize,
     seed: u64,
-) -> Result<f64, Error> {
-    let map = normalise_by_max(&per_value(net, pixels, map)?);
+) -> Result<Removals, Error> {
+    crate::data::check_image("pixels", pixels, net.input)?;
     let len = pixels.len();
     if !(1..=len).contains(&subset) {
         return Err(Error::argument(
@@ -167,7 +172,7 @@ pub fn faithfulness_correlation(
     let mut rng = SplitMix(seed);
     let fill = black(pixels);
     let mut images = pixels.to_vec();
-    let mut sums = Vec::with_capacity(runs);
+    let mut subsets = Vec::with_capacity(runs);
     for _ in 0..runs {
         let chosen = choose(len, subset, &mut rng);
         let mut image = pixels.to_vec();
@@ -175,11 +180,45 @@ pub fn faithfulness_correlation(
             image[i] = fill;
         }
         images.extend(image);
-        sums.push(chosen.iter().map(|&i| map[i]).sum::<f64>());
+        subsets.push(chosen);
     }
     let s = predict(net, &images, class, Output::Logit)?;
-    let falls: Vec<f64> = s[1..].iter().map(|v| f64::from(s[0] - v)).collect();
-    Ok(pearson(&sums, &falls))
+    let falls = s[1..].iter().map(|v| f64::from(s[0] - v)).collect();
+    Ok(Removals { subsets, falls })
+}
+
+/// Faithfulness correlation (Bhatt et al. 2020): over `runs` random subsets of `subset` input
+/// values, the Pearson correlation between the map's sum over the subset and the fall of the
+/// score `S_c(x) − S_c(x_subset removed)`. Higher is better. 0 when either side is constant
+/// (Quantus: NaN).
+pub fn faithfulness_correlation(
+    net: &Network,
+    pixels: &[f32],
+    map: &[f32],
+    class: usize,
+    runs: usize,
+    subset: usize,
+    seed: u64,
+) -> Result<f64, Error> {
+    per_value(net, pixels, map)?;
+    let removals = removals(net, pixels, class, runs, subset, seed)?;
+    correlation_with(net, pixels, map, &removals)
+}
+
+/// Faithfulness correlation of `map` over removals already run ([`removals`]).
+pub fn correlation_with(
+    net: &Network,
+    pixels: &[f32],
+    map: &[f32],
+    removals: &Removals,
+) -> Result<f64, Error> {
+    let map = normalise_by_max(&per_value(net, pixels, map)?);
+    let sums: Vec<f64> = removals
+        .subsets
+        .iter()
+        .map(|chosen| chosen.iter().map(|&i| map[i]).sum::<f64>())
+        .collect();
+    Ok(pearson(&sums, &removals.falls))
 }
 
 /// Monotonicity correlation's settings, Quantus's defaults.
