@@ -1,6 +1,7 @@
 //! Every metric of `deep_inside::evaluation` for every method over the held-out images of each
 //! shipped model: means with 95 % bootstrap intervals, and the methods' ranks. Writes
-//! `docs/evaluation-<model>.csv` (every value) and prints markdown tables (README, BENCHMARKS).
+//! `docs/evaluation-<model>-<images>[-cheap].csv` (every value) and prints markdown tables
+//! (README, BENCHMARKS).
 //!
 //! `cargo run --release --example evaluate [-- --model mnist|mnist-deep|fashion] [--images N]
 //! [--cheap]`
@@ -19,7 +20,8 @@ struct Args {
     /// A shipped model; every shipped model when left out.
     #[arg(long)]
     model: Option<String>,
-    /// How many held-out images (the first N; at most 1,000).
+    /// How many held-out images (at most 1,000; fewer are spread evenly over the set, which is
+    /// sorted by class).
     #[arg(long, default_value_t = 1000)]
     images: usize,
     /// Only the cheap metrics (no sensitivities, Lipschitz or MPRT).
@@ -61,9 +63,10 @@ fn main() -> Result<(), deep_inside::Error> {
         let mut first = 0;
         while first < n {
             let last = (first + args.chunk).min(n);
-            let pixels: Vec<f32> = (first..last).flat_map(|i| images.image(i)).collect();
+            let pick = |i: usize| i * images.len() / n;
+            let pixels: Vec<f32> = (first..last).flat_map(|i| images.image(pick(i))).collect();
             let classes: Vec<usize> = (first..last)
-                .map(|i| usize::from(images.labels[i]))
+                .map(|i| usize::from(images.labels[pick(i)]))
                 .collect();
             let chunk = evaluator.evaluate(&pixels, &classes, first as u64)?;
             match &mut table {
@@ -79,7 +82,11 @@ fn main() -> Result<(), deep_inside::Error> {
         }
         let table = table.expect("at least one image");
         let seconds = started.elapsed().as_secs_f64();
-        let path = format!("docs/evaluation-{}.csv", shipped.name());
+        let path = format!(
+            "docs/evaluation-{}-{n}{}.csv",
+            shipped.name(),
+            if args.cheap { "-cheap" } else { "" }
+        );
         std::fs::write(&path, table.csv())
             .map_err(|e| deep_inside::Error::file(&path, e.to_string()))?;
         print(&table, shipped, n, seconds);
@@ -95,8 +102,11 @@ fn breakdown(
     n: usize,
     metrics: &[Metric],
 ) -> Result<(), deep_inside::Error> {
-    let pixels: Vec<f32> = (0..n).flat_map(|i| images.image(i)).collect();
-    let classes: Vec<usize> = (0..n).map(|i| usize::from(images.labels[i])).collect();
+    let pick = |i: usize| i * images.len() / n;
+    let pixels: Vec<f32> = (0..n).flat_map(|i| images.image(pick(i))).collect();
+    let classes: Vec<usize> = (0..n)
+        .map(|i| usize::from(images.labels[pick(i)]))
+        .collect();
     println!("| metric | ms per image (8 methods) |\n|---|---:|");
     for &metric in metrics {
         let evaluator = Evaluator::new(

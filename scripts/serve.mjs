@@ -68,7 +68,7 @@ async function resolveFile(rootReal, urlPath) {
     // Symbolic links must not lead out of root either.
     const real = await realpath(file);
     if (!isInside(rootReal, real)) return null;
-    return { file: real, size: info.size };
+    return { file: real, size: info.size, mtime: info.mtime };
   } catch {
     return null;
   }
@@ -110,8 +110,18 @@ export function startServer({ root = REPO_ROOT, port = 8080, csp = false } = {})
         send(res, 404, 'not found\n');
         return;
       }
+      // Validators, as static hosts send them: a revalidation (no-cache) of an unchanged file,
+      // such as the service worker's refetch of its offline copy, is a 304 without a body.
+      const etag = `W/"${found.size.toString(16)}-${found.mtime.getTime().toString(16)}"`;
+      const validators = { ETag: etag, 'Last-Modified': found.mtime.toUTCString() };
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { ...baseHeaders, ...validators });
+        res.end();
+        return;
+      }
       res.writeHead(200, {
         ...baseHeaders,
+        ...validators,
         'Content-Type': mimeType(found.file),
         'Content-Length': found.size,
       });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the tools the build needs, skipping whatever is already there.
 #   scripts/setup.sh            wasm32 target, the wasm-bindgen CLI (of the version in Cargo.lock),
+#                               mdBook (crates.io, pinned: scripts/book.sh builds the guide),
 #                               node/npm, npm dev packages, Debian's dataset-fashion-mnist
 #   scripts/setup.sh --browser  the same, plus the browsers and drivers of the browser tests:
 #                               chromium and chromedriver; firefox-esr, geckodriver (crates.io,
@@ -105,6 +106,16 @@ if [ "$want_browser" -eq 1 ]; then
     env -u CARGO_TARGET_DIR -u RUSTFLAGS -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
       cargo install -q geckodriver --version "$GECKODRIVER_VERSION" --force
   fi
+fi
+
+# mdBook builds the guide (scripts/book.sh); pinned, like the wasm-bindgen CLI. Without its
+# default serve and watch features: it only builds here, and they add a web server to compile.
+MDBOOK_VERSION=0.5.4
+have_mdbook="$(mdbook --version 2>/dev/null | awk '{print $2}')" || have_mdbook=""
+if [ "$have_mdbook" != "v$MDBOOK_VERSION" ]; then
+  step "cargo install mdbook --version $MDBOOK_VERSION${have_mdbook:+ (replacing $have_mdbook)}"
+  env -u CARGO_TARGET_DIR -u RUSTFLAGS -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
+    cargo install -q --locked mdbook --version "$MDBOOK_VERSION" --no-default-features --features search --force
 fi
 
 if [ -n "$apt_pid" ]; then

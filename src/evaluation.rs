@@ -469,7 +469,8 @@ impl<'a> Evaluator<'a> {
     /// Evaluates `images` (`n` images of `c·h·w` values, one after another), each for its
     /// class in `classes`. `first` is the index of the first image in the whole set: it seeds
     /// what is drawn per image, so that a set evaluated in chunks gives the values it gives in
-    /// one go.
+    /// one go, up to float rounding (the maps are batched per class, and a batch's sums may
+    /// round differently).
     pub fn evaluate(&self, images: &[f32], classes: &[usize], first: u64) -> Result<Table, Error> {
         let net = &self.model.network;
         let len = self.model.input_len();

@@ -1035,6 +1035,18 @@ async fn evaluate_equals_the_core_and_reports_progress() {
             vec![2.0, 3.0],
             "{backend}: progress after each chunk"
         );
+        // Labels as a typed array, as `heldoutDigits` gives them.
+        let labels: Vec<u32> = classes.iter().map(|&c| c as u32).collect();
+        let typed = js_sys::Uint32Array::from(labels.as_slice());
+        let options = object(&[
+            ("methods", method_names.clone()),
+            ("metrics", metric_names.clone()),
+        ]);
+        let again = ok(api.evaluate(js(&pixels), typed.into(), options)).await;
+        let again = field(&again, "values")
+            .unchecked_into::<js_sys::Float64Array>()
+            .to_vec();
+        assert_eq!(again.len(), got.len(), "{backend}: Uint32Array classes");
         // A progress callback that answers false stops after that chunk.
         let stop = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue) -> JsValue>::new(|_| {
             JsValue::FALSE

@@ -1,6 +1,9 @@
 // The page: UI only. All computation happens in the worker (www/worker.js) in Rust/wasm.
 
 import { startWorker } from './support.js';
+import { setupExports, showMap, forgetMaps, showTable } from './export.js';
+import * as share from './state.js';
+import * as evaluation from './evaluation.js';
 
 const $ = (id) => document.getElementById(id);
 // An old browser (no wasm SIMD, OffscreenCanvas or module workers) gets no worker: every call
@@ -11,6 +14,21 @@ try {
   worker = startWorker(new URL('./worker.js', import.meta.url));
 } catch (e) {
   unsupported = e;
+}
+// Offline use: sw.js keeps a copy of the page's files for when the network is off (see there).
+// Where service workers are missing or refused (file://, a private window), the page is as
+// before: online only.
+const offline = worker && navigator.serviceWorker
+  ? navigator.serviceWorker.register(new URL('../sw.js', import.meta.url)).catch(() => null) : null;
+let keptOffline = false;
+/** Once, after the first result (so that it never delays it): sw.js is asked to fetch its copy
+ * again, with the shipped models' files too (the page fetches a model's only when it is chosen). */
+function keepOffline() {
+  if (keptOffline || !offline) return;
+  keptOffline = true;
+  const keep = models.flatMap((m) => Object.values(m.files).map((f) => new URL(`assets/${m.name}/${f}`, document.baseURI).href));
+  offline.then((registration) => registration && navigator.serviceWorker.ready)
+    .then((ready) => ready?.active?.postMessage({ keep }));
 }
 
 // --- talking to the worker -------------------------------------------------------------
@@ -39,6 +57,10 @@ function ask(op, args = {}, transfer = []) {
     worker.postMessage({ id, op, args }, transfer);
   });
 }
+// Exports, the pixel readout and the shared colour scale (www/export.js) read the maps shown.
+setupExports(ask, () => ({ pixels: current, shape: shape() }));
+// The evaluation panel (www/evaluation.js): its live parts are scheduled with the slower panels.
+evaluation.setupEvaluation({ ask, later, model: () => model, heldout: () => heldout, nameOf: (c) => nameOf(c) });
 
 // --- the model: one of the wasm's `models()`; its panels are built from its catalogue -----
 // What one image of a data set is called.
@@ -83,6 +105,10 @@ const ink = pad.getContext('2d', { willReadFrequently: true });
 const strokes = [];   // each stroke: [[x, y], ...] in canvas pixels
 let drawing = null;
 let background = null;   // a picked or uploaded image (the model's input: c·h·w values) under the strokes
+let held = null;         // {index, pixels}: the held-out image picked, while it is the input unchanged
+// The page's opening image (its pixels) while it is shown: not chosen by the reader, so the first
+// stroke replaces it where a picked or uploaded image stays under the strokes.
+let opening = null;
 
 /** RGBA bytes of an image of the model's input shape: grey as white ink of that opacity on the
  * black pad (or `opaque`: grey levels), colour as it is. */
@@ -138,6 +164,11 @@ function begin(at, by) {
     return false;
   }
   if (drawing) end();
+  if (opening && background === opening && !strokes.length) {
+    background = null;
+    $('input-message').textContent = '';
+    redraw();
+  }
   drawer = by;
   drawing = [at];
   strokes.push(drawing);
@@ -150,6 +181,7 @@ function end() {
   drawing = null;
   drawer = null;
   kick();
+  shareLater();
 }
 
 pad.addEventListener('pointerdown', (e) => {
@@ -244,9 +276,9 @@ function useDigit(pixels, message = '') {
 
 let heldout = null;
 let galleryFirst = 0;   // the gallery's first image (the first of class 0)
-async function loadGallery() {
+async function loadGallery(prefetched = null) {
   const m = model;
-  const { value } = await ask('heldout', { model: m });
+  const value = prefetched ?? (await ask('heldout', { model: m })).value;
   if (m !== model) return;
   heldout = value;
   const gallery = $('gallery');
@@ -289,11 +321,15 @@ async function loadGallery() {
     }
   }
   gallery.dataset.model = m;
+  evaluation.relabel();
 }
 
-function pick(i) {
+/** Shows held-out image `i`; `first`: as the page's opening image, which drawing replaces. */
+function pick(i, first = false) {
   const pixels = Float32Array.from(heldout.pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
-  useDigit(pixels, `held-out ${nouns().one} #${i}, labelled ${nameOf(heldout.labels[i])}`);
+  held = { index: i, pixels };
+  opening = first ? pixels : null;
+  useDigit(pixels, `held-out ${nouns().one} #${i}, labelled ${nameOf(heldout.labels[i])}${first ? ' (draw to replace it)' : ''}`);
 }
 
 $('random').addEventListener('click', () => {
@@ -330,7 +366,7 @@ $('upload').addEventListener('change', async (e) => {
 let busy = false;
 let dirty = false;      // the drawing changed: convert it again
 let stale = false;      // the settings changed: explain the current input again
-const EXTRAS = ['attributions', 'faithfulness', 'sanity'];
+const EXTRAS = ['attributions', 'faithfulness', 'sanity', ...evaluation.LIVE];
 const todo = new Set(); // slower panels still to compute for the input last explained
 let settleAt = 0;       // and not before this time (performance.now())
 let settleTimer = 0;
@@ -375,15 +411,16 @@ async function loop() {
       const fromDrawing = dirty;
       dirty = stale = false;
       try {
+        // Explained at k/255, as a share link holds it (state.js): a link restores these very values.
         if (fromDrawing && background && strokes.length === 0) {
-          current = background;
+          current = share.quantise(background);
           showSeen(current);
         } else if (fromDrawing) {
           const rgba = ink.getImageData(0, 0, pad.width, pad.height).data;
           const gray = new Float32Array(pad.width * pad.height);
           for (let i = 0; i < gray.length; i++) gray[i] = rgba[4 * i + 3] / 255;
           const { value } = await ask('toMnist', { gray, width: pad.width, height: pad.height, input: shape() }, [gray.buffer]);
-          current = value;
+          current = share.quantise(value);
           showSeen(current);
         }
         if (current) await explain(current, fromDrawing && strokes.length > 0 ? SETTLE_MS : 0);
@@ -424,6 +461,8 @@ async function explain(pixels, settle) {
   showRelevance({ ...a.lrp, class: a.prediction.class }, backend);
   // A counter tests and embedders can wait on.
   document.body.dataset.updates = String(Number(document.body.dataset.updates ?? 0) + 1);
+  keepOffline();
+  shareLater();
   explained = pixels.some((v) => v > 0);
   todo.clear();
   if (explained) {
@@ -449,12 +488,14 @@ async function extra(part) {
   // What is on screen is rendered first: the worker's computing then competes with no frame.
   await rendered();
   if (dirty || stale) { todo.add(part); return; }
-  const { value, backend } = await ask(part, part === 'sanity' ? {} : extraOptions());
+  const { value, backend } = evaluation.LIVE.includes(part) ? await evaluation.request(part)
+    : await ask(part, part === 'sanity' ? {} : extraOptions());
   // Another model, or a newer input or class waiting: these results are already out of date.
   if (m !== model || value.model !== model || dirty || stale) return;
   if (part === 'attributions') showAttributions(value, backend);
   else if (part === 'faithfulness') showFaithfulness(value, backend);
-  else showSanity(value, backend);
+  else if (part === 'sanity') showSanity(value, backend);
+  else evaluation.show(part, value, backend);
   $(`${part}-meta`).closest('.panel').classList.remove('pending');
   document.body.dataset[part] = String(Number(document.body.dataset[part] ?? 0) + 1);
 }
@@ -472,6 +513,10 @@ function clearExtras(why) {
     c.setAttribute('aria-label', `${c.getAttribute('aria-label').split(':')[0]}: ${why}`);
   }
   $('faith-table').tBodies[0].replaceChildren();
+  forgetMaps(['map-smoothgrad', 'map-ig', ...[...document.querySelectorAll('#sanity-grid canvas')].map((c) => c.id)]);
+  showTable('faith-table', null);
+  showTable('sanity-grid', null);
+  evaluation.clear();
   for (const p of EXTRAS) {
     $(`${p}-meta`).textContent = why;
     $(`${p}-meta`).closest('.panel').classList.remove('pending');
@@ -656,6 +701,7 @@ function relabel() {
     : c === 1 ? `${h}×${w}, as the network sees it (in MNIST form, then resized)`
       : `${h}×${w} in colour, as the network sees it (the picture resized)`;
   $('model-select').value = mine ? 'user' : model;
+  evaluation.relabel();
   $('user-model').hidden = !mine && $('model-select').value !== 'user';
   $('classes-legend').textContent = `explain class (why this class? why not ${nameOf(Math.min(3, names.length - 1))}?)`;
   const url = new URL(location.href);
@@ -681,10 +727,10 @@ const SALIENCY_NAMES = { gradient: 'Gradient saliency', deconvnet: 'DeconvNet ma
 function showSaliency(s, backend, cls) {
   const [h, w] = side();
   for (const m of ['gradient', 'deconvnet', 'guided']) {
-    paint(`map-${m}`, s.methods[m].rgba, w, h);
+    showMap(`map-${m}`, { ...s.methods[m], width: w, height: h, kind: 'sequential', group: 'gradient', name: SALIENCY_NAMES[m], file: m, cls, pixels: true });
     describeMap(`map-${m}`, `${SALIENCY_NAMES[m]} for class ${nameOf(cls)}: ${magnitudeText(s.methods[m].values, w, h)}`);
   }
-  paint('map-signed', s.signed, w, h);
+  showMap('map-signed', { values: s.signedValues, rgba: s.signed, width: w, height: h, kind: 'diverging', group: 'gradient', name: 'Signed gradient', file: 'signed-gradient', cls, pixels: true });
   describeMap('map-signed', `Signed gradient for class ${nameOf(cls)}: ${signedText(s.signedValues, w, h)}`);
   showLocalisation(s.localisation, cls);
   $('saliency-meta').textContent = `${backend} · ${s.ms.toFixed(1)} ms (prediction and three maps)`;
@@ -720,7 +766,9 @@ function showRelevance(r, backend) {
   r.layers.forEach((l, i) => {
     const c = $(`lrp-${l.name}`);
     if (!c) return;
-    paint(c.id, l.rgba, l.width, l.height);
+    // The pixels' relevance compares with the other attributions; a deeper layer's with nothing.
+    showMap(c.id, { ...l, shape: l.perUnit ? [l.width] : [l.height, l.width], kind: 'diverging', group: i === 0 ? 'attribution' : null,
+                    name: i === 0 ? 'LRP at the pixels' : `LRP entering ${l.name}`, file: `lrp-${l.name}`, cls: r.class, pixels: i === 0 });
     c.classList.toggle('wide', l.perUnit);
     const shape = i === 0 ? 'pixels' : l.perUnit ? `${l.width} units` : `${l.width}×${l.height}`;
     $(`lrp-${l.name}-shape`).textContent = `${l.name} in (${shape})`;
@@ -746,7 +794,7 @@ function sc(after) {
 
 function showGradientInput(g, backend, cls) {
   const [h, w] = side();
-  paint('map-gradient-input', g.rgba, w, h);
+  showMap('map-gradient-input', { ...g, width: w, height: h, kind: 'diverging', group: 'attribution', name: 'Gradient × input', file: 'gradient-x-input', cls, pixels: true });
   describeMap('map-gradient-input', `Gradient × input for class ${nameOf(cls)}: ${signedText(g.values, w, h)}`);
   $('gradient-input-meta').textContent = `Σ = ${fixed(g.total)}`;
 }
@@ -755,8 +803,8 @@ function showAttributions(a, backend) {
   const { smoothGrad: s, integratedGradients: ig } = a;
   const o = a.options;
   const [h, w] = side();
-  paint('map-smoothgrad', s.rgba, w, h);
-  paint('map-ig', ig.rgba, w, h);
+  showMap('map-smoothgrad', { ...s, width: w, height: h, kind: 'sequential', group: 'gradient', name: '|SmoothGrad|', file: 'smoothgrad', cls: a.class, pixels: true });
+  showMap('map-ig', { ...ig, width: w, height: h, kind: 'diverging', group: 'attribution', name: 'Integrated Gradients', file: 'integrated-gradients', cls: a.class, pixels: true });
   describeMap('map-smoothgrad', `SmoothGrad magnitude for class ${nameOf(a.class)}: ${magnitudeText(s.values, w, h)}`);
   describeMap('map-ig', `Integrated Gradients for class ${nameOf(a.class)}: ${signedText(ig.values, w, h)}`);
   $('smoothgrad-meta').textContent = `n ${o.smoothGrad.samples}, σ ${o.smoothGrad.sigma} · ${ms(s.ms)}`;
@@ -874,6 +922,8 @@ function showFaithfulness(f, backend) {
     rows.push(tr);
   }
   $('faith-table').tBodies[0].replaceChildren(...rows);
+  showTable('faith-table', { name: 'AUC table', file: `faithfulness-auc-class${f.class}-k${f.k}`, header: ['method', 'deletion AUC', 'insertion AUC'],
+                             rows: f.curves.map((c) => [METHOD_NAMES[c.name] ?? c.name, c.deletionAuc, c.insertionAuc]) });
   $('faith-plots').dataset.k = String(f.k);
   $('faithfulness-meta').textContent = `class ${nameOf(f.class)} · k = ${f.k} · ${f.curves.length} orders × 2 curves × ${f.curves[0].deletion.length} images · ${backend} · ${ms(f.ms)}`;
 }
@@ -934,13 +984,16 @@ function showSanity(s, backend) {
     s.stages.forEach((stage, i) => {
       const id = `sanity-${m.name}-${stage}`;
       if (!$(id)) return;
-      paint(id, m.rgba[i], w, h);
+      showMap(id, { values: m.values[i], rgba: m.rgba[i], width: w, height: h, kind: m.magnitude ? 'sequential' : 'diverging',
+                    name: `${SANITY_NAMES[m.name] ?? m.name}, ${stageName(stage, i)}`, file: id, cls: s.class, pixels: true, stack: SANITY_NAMES[m.name] ?? m.name });
       const rho = m.spearman[i];
       $(`${id}-rho`).textContent = `ρ ${fixed(rho)}`;
       const where = m.magnitude ? magnitudeText(m.values[i], w, h) : signedText(m.values[i], w, h);
       describeMap(id, `${SANITY_NAMES[m.name] ?? m.name}, ${stageName(stage, i)}, for class ${nameOf(s.class)}: Spearman ρ ${fixed(rho)}; ${where}`);
     });
   }
+  showTable('sanity-grid', { name: 'Spearman ρ table', file: `sanity-spearman-class${s.class}`, header: ['method', ...s.stages.map(stageName)],
+                             rows: s.methods.map((m) => [SANITY_NAMES[m.name] ?? m.name, ...m.spearman]) });
   $('sanity-meta').textContent = `class ${nameOf(s.class)} · ${s.methods.length} methods × ${s.stages.length} networks · ${backend} · ${ms(s.ms)}`;
 }
 
@@ -1142,7 +1195,8 @@ function drawCurves(history) {
   ctx.setLineDash([]);
 }
 
-$('cm-run').addEventListener('click', async () => {
+/** Runs the class model of the chosen class, painting each step. */
+async function runClassModel() {
   const run = ++ascentRun;
   const cls = Number($('cm-class').value);
   const history = [];
@@ -1151,7 +1205,8 @@ $('cm-run').addEventListener('click', async () => {
     const s = await ascend(cls, classOptions(), Number($('cm-steps').value), (s) => {
       if (run !== ascentRun) return false;
       history.push(s);
-      paint('cm-image', s.rgba, ...side().reverse());
+      const [c, h, w] = shape();
+      showMap('cm-image', { values: s.image, rgba: s.rgba, width: w, height: h, shape: c === 1 ? [h, w] : [c, h, w], name: 'Class model image', file: 'class-model', cls });
       describeMap('cm-image', classModelText(cls, s));
       $('cm-range').textContent = `display: black = ${s.lo.toFixed(2)}, white = ${s.hi.toFixed(2)}`;
       $('cm-stepcount').textContent = String(s.steps);
@@ -1167,13 +1222,17 @@ $('cm-run').addEventListener('click', async () => {
     if (run === ascentRun) {
       $('cm-meta').textContent = `${document.body.dataset.backend} · ${(performance.now() - t0).toFixed(0)} ms for ${s.steps} steps`;
       $('cm-image').dataset.done = String(s.steps);
+      ran.add('class-model');
+      shareLater();
     }
   } catch (e) {
     $('cm-meta').textContent = `error: ${e.message}`;
   }
-});
+}
+$('cm-run').addEventListener('click', runClassModel);
 
-$('cm-all').addEventListener('click', async () => {
+/** Runs the class model of every class, one after another. */
+async function runAllClassModels() {
   const run = ++ascentRun;
   const t0 = performance.now();
   try {
@@ -1184,11 +1243,17 @@ $('cm-all').addEventListener('click', async () => {
       $(`cm-row-${c}-caption`).textContent = `${nameOf(c)}: p ${s.probability.toFixed(3)}`;
       describeMap(`cm-row-${c}`, classModelText(c, s));
     }
-    if (run === ascentRun) $('cm-meta').textContent = `${names.length} classes in ${(performance.now() - t0).toFixed(0)} ms`;
+    if (run === ascentRun) {
+      $('cm-meta').textContent = `${names.length} classes in ${(performance.now() - t0).toFixed(0)} ms`;
+      $('cm-row').dataset.done = String(names.length);
+      ran.add('all-classes');
+      shareLater();
+    }
   } catch (e) {
     $('cm-meta').textContent = `error: ${e.message}`;
   }
-});
+}
+$('cm-all').addEventListener('click', runAllClassModels);
 
 /** A class model image's text alternative: its class, its step, and where it is brightest. */
 function classModelText(cls, s) {
@@ -1204,9 +1269,12 @@ function classModelText(cls, s) {
 /** Clears the class model views: they belong to the model before a switch. */
 function clearClassModels() {
   ascentRun++;   // stops a running ascent
+  ran.clear();
+  delete $('cm-row').dataset.done;
   for (const c of document.querySelectorAll('#cm-image, #cm-curves, #cm-row canvas')) {
     c.getContext('2d').clearRect(0, 0, c.width, c.height);
   }
+  forgetMaps(['cm-image']);
   delete $('cm-image').dataset.done;
   for (const id of ['cm-stepcount', 'cm-score', 'cm-prob', 'cm-objective-value']) $(id).textContent = '–';
   $('cm-range').textContent = 'display: black = min, white = max';
@@ -1217,6 +1285,128 @@ function clearClassModels() {
 }
 
 let legendsDrawn = false;
+
+// --- share links: what the page shows, in the URL's hash (www/state.js) -----------------------
+const ran = new Set();   // the class-model views shown, as a link names them (share.RUNS)
+let sharing = false;     // the hash follows the page once the first input is shown
+let shareTimer = 0;
+
+/** What the page shows, as a link holds it. */
+function snapshot() {
+  return {
+    model,
+    input: held && held.pixels === background && !strokes.length ? { gallery: held.index } : current && { pixels: current },
+    class: pinned,
+    settings: Object.fromEntries(share.SETTINGS.map((id) => [id, share.valueOf($(id))])),
+    rules: $('composite').value === 'custom' ? currentRules() : null,
+    run: share.RUNS.filter((r) => ran.has(r)),
+  };
+}
+
+/** Puts the state into the hash now (replaceState: no history entry); a user's own model
+ * stays out of links, so the hash is then empty. Returns the URL. */
+function writeHash() {
+  clearTimeout(shareTimer);
+  shareTimer = 0;
+  const url = new URL(location.href);
+  url.hash = isUser(model) ? '' : share.encode(snapshot());
+  if (url.href !== location.href) history.replaceState(null, '', url);
+  return url;
+}
+
+/** Writes the hash soon, at most every 300 ms (browsers throttle replaceState), and not while
+ * a stroke is drawn (replaceState takes milliseconds): the stroke's end asks again. */
+function shareLater() {
+  if (!sharing || shareTimer) return;
+  shareTimer = setTimeout(() => {
+    shareTimer = 0;
+    if (!drawing) writeHash();
+  }, 300);
+}
+
+// A setting goes into the link; a class-model setting leaves the views shown to another run.
+for (const type of ['input', 'change']) {
+  document.querySelector('.outputs').addEventListener(type, (e) => {
+    if (e.target.id.startsWith('cm-')) ran.clear();
+    shareLater();
+  });
+}
+
+$('copy-link').addEventListener('click', async () => {
+  const url = writeHash().href;
+  const copied = isUser(model) ? 'link copied, without your own model (it stays in this page)' : 'link copied';
+  const field = $('share-link');
+  try {
+    await navigator.clipboard.writeText(url);
+    field.hidden = true;
+    $('share-status').textContent = copied;
+  } catch {
+    // No clipboard here (an insecure origin, a refused permission): the link, selected.
+    field.value = url;
+    field.hidden = false;
+    field.select();
+    $('share-status').textContent = document.execCommand('copy') ? copied : 'copy the selected link';
+  }
+});
+
+// Another link pasted into this tab changes only the hash: open it as any link opens.
+addEventListener('hashchange', () => location.reload());
+
+/** The state of the page's link, checked against its model's catalogues (asked of the worker):
+ * {state, described, heldout}; null without a link, or with a notice saying what is wrong with
+ * it, and the page opens as it does without one. */
+async function readLink() {
+  const read = share.decode(location.hash, (id) => document.getElementById(id) !== null);
+  if (!read) return null;
+  try {
+    if (read.error) throw new Error(read.error);
+    const s = read.state;
+    if (!models.some((m) => m.name === s.model)) throw new Error(`unknown model ${JSON.stringify(s.model)}`);
+    const { value: described } = await ask('describe', { model: s.model });
+    const { value: heldoutOf } = await ask('heldout', { model: s.model });
+    const controls = Object.fromEntries(share.SETTINGS.map((id) => [id, share.accepts($(id))]));
+    const problem = share.check(s, {
+      input: described.input,
+      classes: described.classNames.length,
+      heldout: heldoutOf.labels.length,
+      rules: described.rules.map((r) => r.name),
+      weighted: described.layers.filter((l) => l.weighted).length,
+      // The model's own presets and classes: the page's pickers still show the model before.
+      controls: { ...controls, composite: [...described.presets.map((p) => p.name), 'custom'], 'cm-class': described.classNames.map((_, c) => String(c)) },
+    });
+    if (problem) throw new Error(problem);
+    model = s.model;
+    return { state: s, described, heldout: heldoutOf };
+  } catch (e) {
+    $('share-notice').textContent = `This link could not be opened: ${e.message}. The page opens as it does without one.`;
+    return null;
+  }
+}
+
+/** Sets control `id` to `value` as the reader would, so that what follows it follows. */
+function setControl(id, value) {
+  const control = $(id);
+  const checkbox = control.type === 'checkbox';
+  if (checkbox) control.checked = value === 'on';
+  else control.value = value;
+  control.dispatchEvent(new Event(checkbox || control.tagName === 'SELECT' ? 'change' : 'input', { bubbles: true }));
+}
+
+/** The first input: a link's state, or the opening held-out image; a drawing begun meanwhile stays. */
+function showFirst(state) {
+  sharing = true;
+  if (state && heldout) {
+    for (const [id, value] of Object.entries(state.settings)) setControl(id, value);
+    state.rules?.forEach((rule, i) => setControl(`rule-${weighted()[i].name}`, rule));
+    pinned = state.class;
+    if (state.input?.bytes) useDigit(share.fromBytes(state.input.bytes), 'the input of a shared link');
+    else pick(state.input?.gallery ?? galleryFirst, !state.input);
+  } else if (heldout && !strokes.length && !background) {
+    pick(galleryFirst, true);
+  } else {
+    update();
+  }
+}
 
 // --- backend and model -----------------------------------------------------------------
 /** The model switch: the shipped models, by title. */
@@ -1264,12 +1454,16 @@ async function start(backend) {
       }
       legendsDrawn = true;
     }
+    const link = about ? null : await readLink();
     if (!about) {
-      if (!await describe(model)) return;
+      if (!await describe(model, link?.described)) return;
       relabel();
     }
-    if (!isUser(model) && !heldout) await loadGallery();
-    update();
+    if (!isUser(model) && !heldout) await loadGallery(link?.heldout);
+    if (sharing) update();
+    else showFirst(link?.state);
+    // The class-model views the link shows, run again (after the first analysis, in the worker's queue).
+    for (const view of link?.state.run ?? []) await (view === 'class-model' ? runClassModel() : runAllClassModels());
   } catch (e) {
     if (e === unsupported) $('backend-status').textContent = `Cannot start: ${e.message}.`;
     showError(e);
@@ -1284,6 +1478,7 @@ async function switchModel(next, described = null) {
   const from = shape();
   model = next;
   pinned = null;
+  held = null;
   explained = false;
   todo.clear();
   clearClassModels();

@@ -3,7 +3,27 @@
 //   <script type="module" src="/path/to/www/deep-inside-demo.js"></script>
 //   <deep-inside-demo method="saliency" digit="8" backend="auto"></deep-inside-demo>
 //
-// method:  "saliency" (default) | "lrp" | "class-model" | "predict"
+// method:  "saliency" (default) | "lrp" | "class-model" | "predict" | "localisation" (the
+//          saliency map's box) | "attributions" (SmoothGrad, gradient × input, Integrated
+//          Gradients) | "faithfulness" (deletion and insertion curves) | "sanity" (the
+//          model-randomisation cascade)
+// maps:    which maps to show, comma-separated, in the order given (default: all the method has):
+//          saliency "gradient,deconvnet,guided"; attributions "gradient,smoothGrad,gradientInput,
+//          integratedGradients"; faithfulness "gradient,deconvnet,guided,gradientInput,smoothGrad,
+//          integratedGradients,lrp"; sanity "gradient,gradientInput,deconvnet,guided,lrp".
+//          Unknown names are skipped.
+// target:  the class to explain (0-based index); default: the predicted class. The class model
+//          ascends this class instead of the held-out image's label.
+// composite: LRP's rules: a preset ("recommended" (default), "epsilon", "zplus", "alpha2beta1",
+//          "epsilon_plus") or one rule per conv/dense layer, comma-separated ("zbox, gamma(0.25),
+//          epsilon, zero"). Used by "lrp", and by "faithfulness" for its LRP curve.
+// quantile: "localisation": the saliency quantile above which pixels count (default 0.95).
+// sigma, samples: "attributions"/"faithfulness": SmoothGrad's noise (fraction of the pixel range,
+//          default 0.15) and number of noisy copies (default 32).
+// steps:   "attributions"/"faithfulness": Integrated Gradients' steps m (default 32).
+// stage:   "sanity": show only the trained network and this stage of the cascade (a layer name:
+//          "fc2" is the stage with the top layer random; "conv1" has every layer random);
+//          default: every stage.
 // digit:   0..9, the class of the held-out digit shown first (default 8)
 // model:   a shipped model (the wasm's `models()`): "mnist" (digits, default), "mnist-deep"
 //          (a deeper net on the same digits) or "fashion" (Fashion-MNIST clothes; `digit` is
@@ -20,17 +40,37 @@
 // Works under `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`:
 // no inline styles (the shadow root links deep-inside-demo.css), no innerHTML. Needs worker.js and
 // support.js beside this file and ../pkg/cpu/ (and ../pkg/webgpu/ for WebGPU, ../assets/<model>/ for the
-// models the wasm does not embed) served with it.
+// models the wasm does not embed) served with it, or a bundler that follows `new URL(…, import.meta.url)`
+// and `import()` (Vite; the npm package `deep-inside-demo`: docs/npm-package.md).
 //
-// For tests and embedders: `data-updates` counts repaints, `data-ready="1"` follows the first,
-// `data-backend` names the backend of the last result, `data-steps` the class model's steps.
+// For tests and embedders: `data-updates` counts repaints, `data-ready="1"` follows the first
+// (for the slower methods, once their maps are painted), `data-backend` names the backend of the
+// last result, `data-steps` the class model's steps.
 
-import { startWorker } from './support.js';
+import { checkSupport } from './support.js';
 
-const WORKER_URL = new URL('./worker.js', import.meta.url);
-const CSS_URL = new URL('./deep-inside-demo.css', import.meta.url);
+// `?no-inline` has a bundler (Vite) emit the file instead of a data: URL, which the CSP's
+// style-src 'self' refuses; the request goes without it.
+const CSS_URL = new URL('./deep-inside-demo.css?no-inline', import.meta.url);
+CSS_URL.search = '';
 
-const METHODS = ['saliency', 'lrp', 'class-model', 'predict'];
+const METHODS = ['saliency', 'lrp', 'class-model', 'predict', 'localisation', 'attributions', 'faithfulness', 'sanity'];
+/** The maps each method can show (its `maps` attribute picks among them). */
+const MAPS = {
+  saliency: ['gradient', 'deconvnet', 'guided'],
+  attributions: ['gradient', 'smoothGrad', 'gradientInput', 'integratedGradients'],
+  faithfulness: ['gradient', 'deconvnet', 'guided', 'gradientInput', 'smoothGrad', 'integratedGradients', 'lrp'],
+  sanity: ['gradient', 'gradientInput', 'deconvnet', 'guided', 'lrp'],
+};
+const MAP_NAMES = {
+  gradient: 'gradient', deconvnet: 'DeconvNet', guided: 'guided backprop', gradientInput: 'gradient × input',
+  smoothGrad: 'SmoothGrad', integratedGradients: 'Integrated Gradients', lrp: 'LRP', random: 'random order',
+};
+/** The worker op that follows 'analyse' for the slower methods; it works on that analysis. */
+const EXTRA_OP = { attributions: 'attributions', faithfulness: 'faithfulness', sanity: 'sanity' };
+const CURVE_COLOURS = { deletion: '#d97706', insertion: '#2b6cb0', random: '#999' };
+const FAITHFULNESS_K = 16;   // pixels per step, as the page's default
+const BOX_SCALE = 6;         // the localisation canvas: 6 backing-store pixels per input pixel
 const BACKENDS = ['auto', 'cpu', 'webgpu'];
 const NOUNS = { mnist: 'digit', fashion: 'item' };   // data set → what one image is called
 const CLASS_MODEL_STEPS = 150;
@@ -65,7 +105,9 @@ function connection(backend) {
     pending.clear();
   };
   try {
-    worker = startWorker(WORKER_URL);
+    checkSupport();
+    // Written out in full so that a bundler (Vite) finds the worker and bundles it.
+    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   } catch (e) {
     broken = new Error(`could not start the worker: ${e.message}`);
   }
@@ -199,6 +241,50 @@ const backendName = (b) => (b === 'webgpu' ? 'WebGPU' : b === 'cpu' ? 'CPU' : St
 const ms = (t) => `${t.toFixed(t < 10 ? 1 : 0)} ms`;
 const num = (v, d = 3) => (Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.001) ? v.toExponential(1) : v.toFixed(d));
 
+/** A sanity stage's column heading: "trained", then "fc2 random", "+ fc1", … */
+const stageName = (stage, i) => (i === 0 ? stage : i === 1 ? `${stage} random` : `+ ${stage}`);
+
+/** Deletion and insertion curves of one map (solid) over the random order's (dashed): p(c)
+ * against the fraction of pixels changed, `k` per step. */
+function plotCurves(c, curve, random, k, pixels) {
+  const ctx = c.getContext('2d');
+  const { width: w, height: h } = c;
+  const left = 16, right = 4, top = 4, bottom = 14;
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, w, h);
+  ctx.setLineDash([]);
+  ctx.strokeStyle = '#ccc';
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left + 0.5, top + 0.5, w - left - right - 1, h - top - bottom - 1);
+  ctx.fillStyle = '#666';
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'top';
+  ctx.fillText('1', left - 3, top);
+  ctx.textBaseline = 'bottom';
+  ctx.fillText('0', left - 3, h - bottom);
+  ctx.textBaseline = 'top';
+  ctx.textAlign = 'left';
+  ctx.fillText('0', left, h - bottom + 2);
+  ctx.textAlign = 'right';
+  ctx.fillText('all pixels', w - right, h - bottom + 2);
+  const x = (i) => left + Math.min(1, (i * k) / pixels) * (w - left - right);
+  const y = (v) => top + (1 - v) * (h - top - bottom);
+  const line = (values, colour, dash, width) => {
+    ctx.beginPath();
+    ctx.setLineDash(dash);
+    values.forEach((v, i) => (i === 0 ? ctx.moveTo(x(i), y(v)) : ctx.lineTo(x(i), y(v))));
+    ctx.strokeStyle = colour;
+    ctx.lineWidth = width;
+    ctx.stroke();
+  };
+  line(random.deletion, CURVE_COLOURS.random, [4, 3], 1.5);
+  line(random.insertion, CURVE_COLOURS.random, [4, 3], 1.5);
+  line(curve.deletion, CURVE_COLOURS.deletion, [], 2);
+  line(curve.insertion, CURVE_COLOURS.insertion, [], 2);
+  ctx.setLineDash([]);
+}
+
 function legend(kind, labels) {
   const c = el('canvas', { width: 64, height: 1, 'aria-hidden': 'true' });
   const caption = el('figcaption', {}, ...labels.map((t) => el('span', { text: t })));
@@ -213,10 +299,15 @@ const TITLES = {
   lrp: 'Layer-wise relevance propagation',
   'class-model': 'Class model visualisation',
   predict: 'Prediction',
+  localisation: 'Weakly supervised localisation',
+  attributions: 'SmoothGrad and Integrated Gradients',
+  faithfulness: 'Deletion and insertion curves',
+  sanity: 'Model-randomisation sanity check',
 };
 
 class DeepInsideDemo extends HTMLElement {
-  static observedAttributes = ['method', 'digit', 'backend', 'model', 'model-src'];
+  static observedAttributes = ['method', 'digit', 'backend', 'model', 'model-src', 'maps', 'stage',
+    'target', 'composite', 'quantile', 'sigma', 'samples', 'steps'];
 
   #root;
   #ui = null;            // the built shadow DOM
@@ -229,6 +320,8 @@ class DeepInsideDemo extends HTMLElement {
   #index = -1;           // which held-out digit that is
   #heldout = null;
   #names = null;         // the class names of the model of #heldout
+  #presets = [];         // its LRP presets' names
+  #stages = [];          // its sanity stages: "trained", then the layers from the top
   #model = 'mnist';      // the model of #heldout and #names ("user-N" for model-src)
   #user = null;          // for model-src: {name, format, notes} of the file
   #dataset = 'mnist';    // its data set
@@ -263,6 +356,50 @@ class DeepInsideDemo extends HTMLElement {
     return BACKENDS.includes(b) ? b : 'auto';
   }
 
+  /** The maps the `maps` attribute names, in its order, or all the method has. */
+  get maps() {
+    const all = MAPS[this.method] ?? [];
+    const asked = (this.getAttribute('maps') ?? '').split(',').map((m) => m.trim()).filter((m) => all.includes(m));
+    return asked.length ? [...new Set(asked)] : all;
+  }
+
+  /** The class to explain: `target` where it is a class of the model shown, else -1 (the predicted one). */
+  get target() {
+    const c = this.#number('target', -1, 0, (this.#names?.length ?? 10) - 1);
+    return Number.isInteger(c) ? c : -1;
+  }
+
+  /** LRP's rules: a preset name, or one rule text per weighted layer (commas inside a rule's
+   * parentheses, as in "zbox(0,1)", stay in it). */
+  get composite() {
+    const rules = (this.getAttribute('composite') ?? '').split(/,(?![^(]*\))/).map((r) => r.trim()).filter(Boolean);
+    if (!rules.length) return 'recommended';
+    return rules.length === 1 && this.#presets.includes(rules[0]) ? rules[0] : rules;
+  }
+
+  /** The sanity stage the `stage` attribute names (not "trained"), or null: every stage. */
+  get stage() {
+    const s = this.getAttribute('stage');
+    return this.#stages.indexOf(s) > 0 ? s : null;
+  }
+
+  /** A number attribute within [lo, hi], else `fallback`: bad values never reach the worker. */
+  #number(name, fallback, lo, hi) {
+    const raw = this.getAttribute(name);
+    const v = raw === null || raw.trim() === '' ? NaN : Number(raw);
+    return Number.isFinite(v) && v >= lo && v <= hi ? v : fallback;
+  }
+
+  /** The options of SmoothGrad and Integrated Gradients, from `samples`, `sigma` and `steps`. */
+  #attributionOptions() {
+    const samples = Math.round(this.#number('samples', 32, 1, 256));
+    const steps = Math.round(this.#number('steps', 32, 1, 254));
+    return {
+      smoothGrad: { samples, sigma: this.#number('sigma', 0.15, 0, 1) },
+      integratedGradients: { steps, baseline: 'black' },
+    };
+  }
+
   /** The absolute URL of `model-src`, or null. */
   get modelSrc() {
     const src = this.getAttribute('model-src');
@@ -291,8 +428,10 @@ class DeepInsideDemo extends HTMLElement {
 
   attributeChangedCallback(name, old, value) {
     if (old === value || !this.#ui) return;
-    if (name === 'method') {
+    if (name === 'method' || name === 'maps' || name === 'stage') {
       this.#buildPanel();
+      this.#schedule();
+    } else if (['target', 'composite', 'quantile', 'sigma', 'samples', 'steps'].includes(name)) {
       this.#schedule();
     } else if (name === 'digit') {
       if (this.#heldout) this.#useHeldout(this.#firstOf(this.digit));
@@ -379,25 +518,64 @@ class DeepInsideDemo extends HTMLElement {
     caption.append(what, ' ', meta);
     const p = { method, caption, what, meta };
 
+    const SEQUENTIAL = ['0', 'magnitude', 'max'];
+    const DIVERGING = ['−max', '0', '+max'];
     if (method === 'saliency') {
       setText(what, '|∂S_c/∂x|: how much each pixel moves the class score; DeconvNet and guided backprop change only the rule at ReLU.');
       const maps = el('div', { class: 'maps' });
-      p.maps = {};
-      for (const [m, name] of [['gradient', 'gradient'], ['deconvnet', 'DeconvNet'], ['guided', 'guided backprop']]) {
-        const c = canvas(28, 28, 'map', `${name} saliency map`);
-        const max = el('span', { class: 'sum' });
-        maps.append(el('figure', {}, c, el('figcaption', {}, el('span', { text: name }), max)));
-        p.maps[m] = { canvas: c, max };
-      }
-      p.legend = legend('sequential', ['0', 'magnitude', 'max']);
-      panel.append(caption, maps, p.legend.figure);
+      p.maps = this.#figures(maps, this.maps, (m) => `${MAP_NAMES[m]} saliency map`);
+      p.legends = [legend('sequential', SEQUENTIAL)];
+      panel.append(caption, maps);
     } else if (method === 'lrp') {
       setText(what, 'The class score S_c redistributed layer by layer: the relevance entering each layer (red: for the class, blue: against).');
       // One map per conv and dense layer of the model, made with its first result.
       p.layerMaps = el('div', { class: 'maps' });
       p.layers = {};
-      p.legend = legend('diverging', ['−limit', '0', '+limit']);
-      panel.append(caption, p.layerMaps, p.legend.figure);
+      p.legends = [legend('diverging', ['−limit', '0', '+limit'])];
+      panel.append(caption, p.layerMaps);
+    } else if (method === 'localisation') {
+      setText(what, 'The pixels whose saliency |∂S_c/∂x| lies above a quantile, their largest connected region, and its box.');
+      const maps = el('div', { class: 'maps' });
+      p.maps = this.#figures(maps, ['gradient'], () => 'gradient saliency map');
+      p.box = canvas(28 * BOX_SCALE, 28 * BOX_SCALE, 'map large', 'localisation: the region and its box');
+      p.boxText = el('span', { class: 'sum' });
+      maps.append(el('figure', {}, p.box, el('figcaption', {}, el('span', { text: 'region and box' }), p.boxText)));
+      p.legends = [legend('sequential', SEQUENTIAL)];
+      panel.append(caption, maps);
+    } else if (method === 'attributions') {
+      setText(what, 'SmoothGrad averages the gradient over noisy copies; Integrated Gradients sums the gradient along the path from a black image, times the change, and adds up to S_c(x) − S_c(black).');
+      const maps = el('div', { class: 'maps' });
+      p.maps = this.#figures(maps, this.maps, (m) => `${MAP_NAMES[m]} map`);
+      const signed = this.maps.filter((m) => m === 'gradientInput' || m === 'integratedGradients');
+      p.legends = [
+        ...(signed.length < this.maps.length ? [legend('sequential', SEQUENTIAL)] : []),
+        ...(signed.length ? [legend('diverging', DIVERGING)] : []),
+      ];
+      panel.append(caption, maps);
+      // Integrated Gradients' check: Σ IG against S_c(x) − S_c(baseline).
+      if (this.maps.includes('integratedGradients')) {
+        p.completeness = el('p', { class: 'caption' });
+        panel.append(p.completeness);
+      }
+    } else if (method === 'faithfulness') {
+      setText(what, `p(c) as the pixels each map ranks highest are deleted (set to black) or inserted into a black image, ${FAITHFULNESS_K} per step, against a random order.`);
+      const plots = el('div', { class: 'maps' });
+      p.plots = {};
+      for (const m of this.maps) {
+        const c = el('canvas', { width: 176, height: 110, class: 'plot', role: 'img', 'aria-label': `deletion and insertion curves of ${MAP_NAMES[m]}` });
+        const auc = el('span', { class: 'sum' });
+        plots.append(el('figure', {}, c, el('figcaption', {}, el('span', { text: MAP_NAMES[m] }), auc)));
+        p.plots[m] = { canvas: c, auc };
+      }
+      const key = el('p', { class: 'key' }, el('span', { class: 'deletion', text: '— deletion' }), ' ',
+        el('span', { class: 'insertion', text: '— insertion' }), ' ', el('span', { class: 'random', text: '- - random order' }));
+      panel.append(caption, plots, key);
+    } else if (method === 'sanity') {
+      setText(what, 'Each map as the layers are re-initialised from the top, with its Spearman rank correlation ρ to the trained network\'s map.');
+      // Made with the first result, which names the stages.
+      p.grid = el('table', { class: 'grid' });
+      p.legends = [legend('sequential', SEQUENTIAL), legend('diverging', DIVERGING)];
+      panel.append(caption, p.grid);
     } else if (method === 'class-model') {
       setText(what, 'Gradient ascent on the input from noise, x ← x + α∂(S_c − λ‖x‖²)/∂x: the image the network scores highest for a class.');
       p.image = canvas(28, 28, 'map', 'class model image');
@@ -423,7 +601,22 @@ class DeepInsideDemo extends HTMLElement {
       panel.append(caption, bars);
     }
     this.#panel = p;
-    if (p.legend) this.#paintLegend(p.legend);
+    if (p.legends) {
+      panel.append(el('div', { class: 'legends' }, ...p.legends.map((l) => l.figure)));
+      for (const l of p.legends) this.#paintLegend(l);
+    }
+  }
+
+  /** One figure per map name into `box`: a canvas and a line under it, by name. */
+  #figures(box, names, label) {
+    const out = {};
+    for (const m of names) {
+      const c = canvas(28, 28, 'map', label(m));
+      const value = el('span', { class: 'sum' });
+      box.append(el('figure', {}, c, el('figcaption', {}, el('span', { text: MAP_NAMES[m] }), value)));
+      out[m] = { canvas: c, value };
+    }
+    return out;
   }
 
   async #paintLegend(l) {
@@ -579,6 +772,8 @@ class DeepInsideDemo extends HTMLElement {
     this.#dataset = entry?.dataset ?? 'mnist';
     this.#heldout = heldout;
     this.#names = about.classNames;
+    this.#presets = about.presets.map((p) => p.name);
+    this.#stages = about.sanityStages;
     this.#shape = about.input;
     this.#size = [about.input[2], about.input[1]];
     this.#ui.pad.classList.toggle('locked', about.input[0] !== 1);
@@ -632,15 +827,35 @@ class DeepInsideDemo extends HTMLElement {
     const p = this.#panel;
     if (p.method === 'class-model') return this.#classModel(pixels);
     const model = this.#model;
-    const { value: a, backend } = await this.#conn.ask('analyse', {
-      model, pixels, class: -1, composite: 'recommended', pool: 'max', quantile: 0.95,
+    // Only the methods that show LRP take the `composite` attribute: a bad one breaks no other.
+    const composite = ['lrp', 'faithfulness'].includes(p.method) ? this.composite : 'recommended';
+    const analysed = this.#conn.ask('analyse', {
+      model, pixels, class: this.target, composite, pool: 'max', quantile: this.#number('quantile', 0.95, 0, 1),
     });
+    // The slower methods' op works on the worker's last analysis: asked in the same turn, so
+    // that no other element's analysis comes between the two.
+    const op = EXTRA_OP[p.method];
+    const extra = op && this.#conn.ask(op, op === 'sanity' ? {} : { ...this.#attributionOptions(), k: FAITHFULNESS_K });
+    extra?.catch(() => {});   // when the analysis fails, its error is the one shown
+    const { value: a, backend } = await analysed;
     // The method or the model changed meanwhile.
-    if (p !== this.#panel || model !== this.#model) { this.#dirty = true; return; }
+    const stale = () => p !== this.#panel || model !== this.#model;
+    if (stale()) { this.#dirty = true; return; }
     this.#showPrediction(a.prediction);
-    if (p.method === 'saliency') this.#showSaliency(p, a.saliency, a.prediction.class, backend);
-    else if (p.method === 'lrp') this.#showRelevance(p, a.lrp, a.prediction.class, backend);
-    else this.#showProbabilities(p, a.prediction, backend);
+    const cls = a.prediction.class;
+    if (p.method === 'saliency') this.#showSaliency(p, a.saliency, cls, backend);
+    else if (p.method === 'lrp') this.#showRelevance(p, a.lrp, cls, backend);
+    else if (p.method === 'localisation') this.#showLocalisation(p, a.saliency, cls, backend);
+    else if (p.method === 'predict') this.#showProbabilities(p, a.prediction, backend);
+    else {
+      p.meta.textContent = `Class ${this.#name(cls)} · computing…`;
+      const { value: x, backend: b } = await extra;
+      if (stale() || this.#dirty) { this.#dirty = true; return; }
+      if (p.method === 'attributions') this.#showAttributions(p, a, x, b);
+      else if (p.method === 'faithfulness') this.#showFaithfulness(p, x, b);
+      else this.#showSanity(p, x, b);
+      return this.#repainted(b);
+    }
     this.#repainted(backend);
   }
 
@@ -651,9 +866,9 @@ class DeepInsideDemo extends HTMLElement {
   }
 
   #showSaliency(p, s, cls, backend) {
-    for (const [m, { canvas: c, max }] of Object.entries(p.maps)) {
+    for (const [m, { canvas: c, value }] of Object.entries(p.maps)) {
       paint(c, s.methods[m].rgba, ...this.#size);
-      max.textContent = `max ${num(s.methods[m].max)}`;
+      value.textContent = `max ${num(s.methods[m].max)}`;
     }
     p.meta.textContent = `Class ${this.#name(cls)} · ${backendName(backend)} · ${ms(s.ms)}`;
   }
@@ -693,14 +908,104 @@ class DeepInsideDemo extends HTMLElement {
     p.meta.textContent = `${backendName(backend)} · ${ms(pr.ms)}`;
   }
 
+  // The saliency map, and beside it (larger, so that the box is sharp) the region above the
+  // quantile over the digit in grey, with its box.
+  #showLocalisation(p, s, cls, backend) {
+    const [w, h] = this.#size;
+    const { canvas: c, value } = p.maps.gradient;
+    paint(c, s.methods.gradient.rgba, w, h);
+    const q = this.#number('quantile', 0.95, 0, 1);
+    value.textContent = `quantile ${(100 * q).toFixed(1)} %`;
+    const { box, rgba } = s.localisation;
+    const small = new OffscreenCanvas(w, h);
+    small.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(rgba), w, h), 0, 0);
+    if (p.box.width !== w * BOX_SCALE || p.box.height !== h * BOX_SCALE) { p.box.width = w * BOX_SCALE; p.box.height = h * BOX_SCALE; }
+    const ctx = p.box.getContext('2d');
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(small, 0, 0, p.box.width, p.box.height);
+    if (box) {
+      ctx.strokeStyle = '#ff2d95';
+      ctx.lineWidth = 3;
+      ctx.strokeRect(box.x * BOX_SCALE, box.y * BOX_SCALE, box.width * BOX_SCALE, box.height * BOX_SCALE);
+    }
+    p.box.dataset.box = box ? `${box.x},${box.y},${box.width},${box.height}` : '';
+    p.boxText.textContent = box ? `x ${box.x}, y ${box.y}, ${box.width}×${box.height}` : 'no pixel above the threshold';
+    p.box.setAttribute('aria-label', box ? `localisation for class ${this.#name(cls)}: the pixels above the ${(100 * q).toFixed(1)} % quantile of the saliency, boxed at x ${box.x}, y ${box.y}, ${box.width} by ${box.height} pixels`
+      : `localisation for class ${this.#name(cls)}: no pixel above the ${(100 * q).toFixed(1)} % quantile of the saliency`);
+    p.meta.textContent = `Class ${this.#name(cls)} · ${backendName(backend)} · ${ms(s.ms)}`;
+  }
+
+  // The gradient and gradient × input come with the analysis; SmoothGrad and Integrated
+  // Gradients with the worker's 'attributions'.
+  #showAttributions(p, a, x, backend) {
+    const shown = {
+      gradient: [a.saliency.methods.gradient.rgba, `max ${num(a.saliency.methods.gradient.max)}`],
+      smoothGrad: [x.smoothGrad.rgba, `n ${x.options.smoothGrad.samples}, σ ${x.options.smoothGrad.sigma}`],
+      gradientInput: [a.gradientInput.rgba, `Σ = ${num(a.gradientInput.total)}`],
+      integratedGradients: [x.integratedGradients.rgba, `m ${x.options.integratedGradients.steps}, Σ = ${num(x.integratedGradients.total)}`],
+    };
+    for (const [m, { canvas: c, value }] of Object.entries(p.maps)) {
+      paint(c, shown[m][0], ...this.#size);
+      value.textContent = shown[m][1];
+    }
+    const ig = x.integratedGradients;
+    if (p.completeness) setText(p.completeness, `Completeness: Σ IG = ${num(ig.total)} vs S_c(x) − S_c(black) = ${num(ig.difference)}, error ${(100 * ig.error).toFixed(2)} %`);
+    p.meta.textContent = `Class ${this.#name(x.class)} · ${backendName(backend)} · SmoothGrad ${ms(x.smoothGrad.ms)}, Integrated Gradients ${ms(ig.ms)}`;
+  }
+
+  #showFaithfulness(p, f, backend) {
+    const random = f.curves.find((c) => c.name === 'random');
+    for (const c of f.curves) {
+      const plot = p.plots[c.name];
+      if (!plot) continue;
+      plotCurves(plot.canvas, c, random, f.k, f.pixels);
+      plot.auc.textContent = `AUC deletion ${c.deletionAuc.toFixed(3)} · insertion ${c.insertionAuc.toFixed(3)}`;
+      plot.canvas.setAttribute('aria-label', `${MAP_NAMES[c.name]}: deletion AUC ${c.deletionAuc.toFixed(3)}, insertion AUC ${c.insertionAuc.toFixed(3)}; random order: ${random.deletionAuc.toFixed(3)}, ${random.insertionAuc.toFixed(3)}`);
+    }
+    p.meta.textContent = `Class ${this.#name(f.class)} · random order: deletion ${random.deletionAuc.toFixed(3)}, insertion ${random.insertionAuc.toFixed(3)} · ${backendName(backend)} · ${ms(f.ms)}`;
+  }
+
+  // One row per method, one column per stage shown: all of them, or the trained network and
+  // the `stage` attribute's. Made again when those change.
+  #showSanity(p, s, backend) {
+    const chosen = this.stage;
+    const columns = s.stages.map((_, i) => i).filter((i) => !chosen || i === 0 || s.stages[i] === chosen);
+    const methods = this.maps.map((m) => s.methods.find((x) => x.name === m)).filter(Boolean);
+    const layout = `${methods.map((m) => m.name)}|${columns.map((i) => s.stages[i])}`;
+    if (p.layout !== layout) {
+      p.layout = layout;
+      p.cells = {};
+      const head = el('tr', {}, el('th', { scope: 'col', text: 'method' }),
+        ...columns.map((i) => el('th', { scope: 'col', text: stageName(s.stages[i], i) })));
+      const rows = methods.map((m) => el('tr', {}, el('th', { scope: 'row', text: MAP_NAMES[m.name] }), ...columns.map((i) => {
+        const c = canvas(28, 28, 'map small', `${MAP_NAMES[m.name]}, ${stageName(s.stages[i], i)}`);
+        const rho = el('span', { class: 'sum' });
+        p.cells[`${m.name}/${i}`] = { canvas: c, rho };
+        return el('td', {}, c, rho);
+      })));
+      p.grid.replaceChildren(el('thead', {}, head), el('tbody', {}, ...rows));
+    }
+    for (const m of methods) {
+      for (const i of columns) {
+        const { canvas: c, rho } = p.cells[`${m.name}/${i}`];
+        paint(c, m.rgba[i], ...this.#size);
+        rho.textContent = `ρ ${m.spearman[i].toFixed(2)}`;
+        c.setAttribute('aria-label', `${MAP_NAMES[m.name]}, ${stageName(s.stages[i], i)}: Spearman ρ ${m.spearman[i].toFixed(2)} with the trained network's map`);
+      }
+    }
+    p.meta.textContent = `Class ${this.#name(s.class)} · ${backendName(backend)} · ${ms(s.ms)} for ${s.stages.length} networks`;
+  }
+
   // The class model of the class shown: the held-out digit's label, or what the network
   // reads in a drawing. Steps come in chunks so that the image grows as it ascends.
   async #classModel(pixels) {
     const p = this.#panel;
     let cls;
-    // A drawing, or a user's model (the sample's label is a digit, not its class): the class
-    // the network reads.
-    if (this.#strokes.length || this.#user) {
+    // The `target` class; else for a drawing, or a user's model (the sample's label is a digit,
+    // not its class), the class the network reads.
+    if (this.target >= 0) {
+      cls = this.target;
+    } else if (this.#strokes.length || this.#user) {
       const { value: a } = await this.#conn.ask('analyse', {
         model: this.#model, pixels, class: -1, composite: 'recommended', pool: 'max', quantile: 0.95,
       });

@@ -13,17 +13,22 @@ const SIMD = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123
 
 const lacking = (what) => new Error(`this browser has no ${what}, which the page needs (${SUPPORTED})`);
 
-/** Starts the module worker at `url`; throws an Error naming what the browser lacks. */
-export function startWorker(url) {
+/** Throws an Error naming what the browser lacks, if anything: call before starting the worker. */
+export function checkSupport() {
   if (typeof WebAssembly !== 'object' || !WebAssembly.validate(SIMD)) throw lacking('WebAssembly SIMD');
   if (typeof OffscreenCanvas !== 'function') throw lacking('OffscreenCanvas');
   // Only a browser with module workers reads `type`; elsewhere the script would start as a
-  // classic worker and fail on its first `import`.
+  // classic worker and fail on its first `import`. The options are read before the URL is
+  // parsed, and this URL does not parse: nothing starts.
   let module = false;
-  const worker = new Worker(url, { get type() { module = true; return 'module'; } });
-  if (!module) {
-    worker.terminate();
-    throw lacking('module workers');
-  }
-  return worker;
+  try {
+    new Worker('http://[', { get type() { module = true; return 'module'; } });
+  } catch { /* the invalid URL, as intended */ }
+  if (!module) throw lacking('module workers');
+}
+
+/** Starts the module worker at `url`; throws an Error naming what the browser lacks. */
+export function startWorker(url) {
+  checkSupport();
+  return new Worker(url, { type: 'module' });
 }

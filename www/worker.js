@@ -13,9 +13,15 @@ let reason = '';     // why, in words for the page
 let gpuPending = false;  // 'auto' still has WebGPU to try
 const instances = new Map();  // `${backend}/${model}` → Promise<DeepInside>
 
+// Each build's glue by a literal path, which a bundler (Vite) follows to the glue and its wasm.
+const GLUE = {
+  cpu: () => import('../pkg/cpu/deep_inside.js'),
+  webgpu: () => import('../pkg/webgpu/deep_inside.js'),
+};
+
 async function load(build) {
   if (!builds[build]) {
-    const module = await import(new URL(`../pkg/${build}/deep_inside.js`, import.meta.url));
+    const module = await GLUE[build]();
     await module.default();
     builds[build] = module;
   }
@@ -42,7 +48,10 @@ const handed = new Set();    // `${build}/${model}` that have them
 function fetchFiles(entry) {
   if (!fetched.has(entry.name)) {
     const files = Promise.all(Object.entries(entry.files).map(async ([key, file]) => {
-      const url = new URL(`../assets/${entry.name}/${file}`, import.meta.url);
+      // `?no-inline` has a bundler (Vite) emit each file, never a data: URL that the CSP refuses;
+      // the request goes without it, one URL per file (as sw.js keeps them).
+      const url = new URL(`../assets/${entry.name}/${file}?no-inline`, import.meta.url);
+      url.search = '';
       const response = await fetch(url);
       if (!response.ok) throw new Error(`could not fetch ${entry.title}'s ${file} (HTTP ${response.status})`);
       return [key, new Uint8Array(await response.arrayBuffer())];
@@ -55,7 +64,9 @@ function fetchFiles(entry) {
 
 // The user's models: "user-N" → {name, bytes, handles: {build: Promise<UserModel>}}.
 // `loadUserModel` reads a file with the build in use; another build reads the same bytes when
-// it needs them. `loadModel` imports the reader module (pkg/reader) on its first call.
+// it needs them. `loadModel` imports the reader module (pkg/reader) on its first call, through
+// READER: a literal import() that a bundler follows, with the reader's wasm.
+const READER = () => import('../pkg/reader/deep_inside.js');
 const users = new Map();
 let userCount = 0;
 
@@ -64,7 +75,7 @@ async function ready(b, model) {
   const w = await load(b);
   const user = users.get(model);
   if (user) {
-    user.handles[b] ??= w.loadModel(user.bytes);
+    user.handles[b] ??= w.loadModel(user.bytes, { reader: READER });
     await user.handles[b];
     return w;
   }
@@ -185,7 +196,7 @@ async function describe(model) {
 async function loadUserModel({ bytes, name }) {
   const data = new Uint8Array(bytes);
   const b = backend ?? 'cpu';
-  const handle = await (await load(b)).loadModel(data);
+  const handle = await (await load(b)).loadModel(data, { reader: READER });
   const model = `user-${++userCount}`;
   users.set(model, { name: String(name ?? 'model'), bytes: data, handles: { [b]: Promise.resolve(handle) } });
   try {
@@ -373,6 +384,7 @@ async function analyse({ model, pixels, class: cls, composite, pool, quantile })
     model, pixels, magnitude, class: e.class, explanation: e, input: api.input,
     lrp: r.layers[0].map,
     attributions: same ? last.attributions : null, sanity: same ? last.sanity : null,
+    evaluated: same ? last.evaluated : new Map(),
   };
   return {
     model,
@@ -469,12 +481,41 @@ async function sanity() {
   return l.sanity;
 }
 
+// Quantus-style metrics (the wasm's `evaluate`) of every method: of the last input for its
+// class (kept per choice of metrics while the input and class stay), or, given `count`, of
+// held-out images first … first + count − 1, each for its label: one chunk of a whole-set run.
+let digits = null;   // the held-out set last evaluated: {model, labels, pixels}
+async function evaluate({ model, metrics, first = 0, count }) {
+  if (count === undefined) {
+    const l = requireLast();
+    const key = metrics.join();
+    if (!l.evaluated.has(key)) {
+      const api = await apiFor(l.model);
+      const t0 = performance.now();
+      const e = await api.evaluate(l.pixels, [l.class], { metrics });
+      l.evaluated.set(key, { model: l.model, class: l.class, ...e, ms: performance.now() - t0 });
+    }
+    return l.evaluated.get(key);
+  }
+  const api = await apiFor(model);
+  if (digits?.model !== model) digits = { model, ...(await run('heldout', { model })) };
+  const len = api.input.reduce((a, b) => a * b);
+  const end = Math.min(first + count, digits.labels.length);
+  const t0 = performance.now();
+  const e = await api.evaluate(Float32Array.from(digits.pixels.subarray(first * len, end * len), (v) => v / 255),
+    Array.from(digits.labels.subarray(first, end)), { metrics, first });
+  return { model, first, ...e, ms: performance.now() - t0 };
+}
+
 async function run(op, args) {
   switch (op) {
     case 'analyse': return analyse({ ...args, model: modelOf(args) });
     case 'attributions': return attributions(args);
     case 'faithfulness': return faithfulness(args);
     case 'sanity': return sanity();
+    case 'evaluate': return evaluate(args);
+    case 'catalogue': return (await loaded()).evaluationCatalogue();
+    case 'summarise': return anyBuild().summarise(args.values, args.methods, args.metrics);
     case 'localise': return last ? localisation(args.quantile) : null;
     case 'toMnist': return fromMnist(anyBuild().toMnist(args.gray, args.width, args.height), args.input);
     case 'fit': return fit(Float32Array.from(args.pixels), args.from, args.to);
@@ -486,6 +527,8 @@ async function run(op, args) {
     case 'heldout': return (await ready(builds.webgpu && !builds.cpu ? 'webgpu' : 'cpu', modelOf(args))).heldoutDigits(modelOf(args));
     case 'picture': return picture(args.file, args.input);
     case 'legend': return { sequential: anyBuild().mapToRgba(ramp(0, 1), 'sequential', 1), diverging: anyBuild().mapToRgba(ramp(-1, 1), 'diverging', 1) };
+    // Maps recoloured at one given limit (the page's "one colour scale for all maps").
+    case 'colour': return args.maps.map((m) => anyBuild().mapToRgba(m.values, m.kind, args.limit));
     case 'classModelStart': {
       const api = await apiFor(modelOf(args));
       ascent = { run: api.classModel(args.class, args.options), channels: api.input[0] };

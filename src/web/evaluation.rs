@@ -40,9 +40,16 @@ fn choice<T>(
         .collect()
 }
 
-/// Whole numbers below 2³², as classes.
+/// Whole numbers, as classes: from any typed array (a `Uint32Array` of labels, say) or an
+/// array of numbers.
 fn classes(v: &JsValue) -> Result<Vec<usize>, Error> {
-    floats("classes", v)?
+    let values: Vec<f64> =
+        if js_sys::ArrayBuffer::is_view(v) && !v.is_instance_of::<js_sys::DataView>() {
+            Float64Array::new(v).to_vec()
+        } else {
+            floats("classes", v)?.into_iter().map(f64::from).collect()
+        };
+    values
         .into_iter()
         .enumerate()
         .map(|(i, c)| {
@@ -71,7 +78,8 @@ impl DeepInside {
     /// one after another; at most 1,000 per call), each explained for its class in `classes`.
     /// `options`: `methods` and `metrics` (names from `evaluationCatalogue()`; default every
     /// method and the cheap metrics), `first` (the index of the first image in the whole set:
-    /// it seeds each image's draws, so chunks give what one call would), `seed`, and
+    /// it seeds each image's draws, so chunks give what one call would, up to float rounding:
+    /// the maps are batched per class), `seed`, and
     /// `onProgress({done, total})`, called after every `chunk` images (default 10); returning
     /// `false` from it stops there, and the result holds the images done.
     /// Resolves to `{methods, metrics, values}`, `values[(image·methods + method)·metrics +

@@ -225,7 +225,8 @@ export interface EvaluationOptions {
   methods?: string[];
   /** Metric names (`evaluationCatalogue().metrics`); default the cheap ones. */
   metrics?: string[];
-  /** The index of the first image in the whole set: it seeds each image's draws. */
+  /** The index of the first image in the whole set: it seeds each image's draws (chunks give
+   * what one call would, up to float rounding). */
   first?: number;
   seed?: number;
   /** Called after every `chunk` images; return `false` to stop (the result holds the images done). */

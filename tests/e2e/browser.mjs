@@ -23,9 +23,10 @@ mkdirSync(SHOTS, { recursive: true });
 
 /** Opens `page` (a path on the server) in a fresh browser, with or without WebGPU. In Chromium,
  * `route` intercepts requests, `init` runs before the page's scripts, and `context` adds to
- * playwright's context options (a device to emulate, bypassCSP). */
-export async function open(pagePath, { webgpu, route, init, context: options }) {
-  const { server, url } = await startServer({ port: 0, csp: true });
+ * playwright's context options (a device to emulate, bypassCSP). `root` is the folder served
+ * (default: the repository). */
+export async function open(pagePath, { webgpu, route, init, context: options, root }) {
+  const { server, url } = await startServer({ root, port: 0, csp: true });
   const origin = new URL(url).origin;
   const record = { errors: [], foreign: [], requests: 0, paths: new Set() };
   // The paths asked of the server, from any engine, page or worker.

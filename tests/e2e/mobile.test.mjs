@@ -83,6 +83,8 @@ for (const device of Object.keys(DEVICES)) {
     try {
       await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100, null, { timeout: 60000 });
       await passed(page, 'updates', 0);
+      // The held-out digit the page opens on, slower panels included: the counters read next are the drawing's.
+      await passed(page, 'sanity', 0, 120000);
       assert.ok(await page.evaluate(() => matchMedia('(pointer: coarse)').matches), 'the emulated device has a coarse pointer');
 
       // An 8 drawn with a finger: the pad reacts (touch-action: none, pointer events) and the

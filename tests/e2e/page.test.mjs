@@ -52,7 +52,9 @@ for (const webgpu of HAS_WEBGPU ? [false, true] : [false]) {
       const MAPS = await firstMaps(page);
       assert.deepEqual(MAPS.slice(6), ['lrp-conv1', 'lrp-conv2', 'lrp-fc1', 'lrp-fc2']);
 
-      // Draw an 8 while watching for long main-thread tasks (once start-up is over).
+      // Draw an 8 while watching for long main-thread tasks (once start-up is over: the page
+      // opens on a held-out digit, every panel of it painted).
+      await passed(page, 'sanity', 0, 180000);
       await page.waitForTimeout(500);
       await page.evaluate(() => {
         window.longTasks = [];
