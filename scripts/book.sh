@@ -32,7 +32,7 @@ fi
 
 mdbook build docs/guide --dest-dir "$out"
 mkdir -p "$out/www" "$out/pkg" "$out/assets"
-cp www/deep-inside-demo.js www/deep-inside-demo.css www/worker.js www/support.js "$out/www/"
+cp www/deep-inside-demo.js www/deep-inside-demo.css www/worker.js www/support.js www/curves.js "$out/www/"
 cp -r pkg/cpu pkg/webgpu "$out/pkg/"
 find "$out/pkg" -name '*.d.ts' -delete
 # The small MNIST net is embedded in the wasm; the others are fetched when a figure names them.

@@ -87,7 +87,7 @@ async function main() {
   // package.json first: Node then reads the copied glue as the ES module it is.
   writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(manifest(version), null, 2)}\n`);
 
-  for (const f of ['deep-inside-demo.js', 'deep-inside-demo.d.ts', 'deep-inside-demo.css', 'worker.js', 'support.js']) {
+  for (const f of ['deep-inside-demo.js', 'deep-inside-demo.d.ts', 'deep-inside-demo.css', 'worker.js', 'support.js', 'curves.js']) {
     copy(`www/${f}`, path.join(stage, 'www', f));
   }
   for (const b of BUILDS) {

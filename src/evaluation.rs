@@ -531,6 +531,7 @@ impl<'a> Evaluator<'a> {
             };
             for (m, explainer) in self.explainers.iter().enumerate() {
                 let map = &maps[i * self.methods.len() + m];
+                let mut sensitivities = None;
                 for &metric in &self.metrics {
                     let v = self.metric(
                         metric,
@@ -540,6 +541,7 @@ impl<'a> Evaluator<'a> {
                         explainer,
                         index,
                         removals.as_ref(),
+                        &mut sensitivities,
                     )?;
                     values.push(v);
                 }
@@ -570,6 +572,7 @@ impl<'a> Evaluator<'a> {
         explain: &Explainer,
         index: u64,
         removals: Option<&faith::Removals>,
+        sensitivities: &mut Option<Vec<f64>>,
     ) -> Result<f64, Error> {
         let net = &self.model.network;
         let s = &self.settings;
@@ -612,22 +615,21 @@ impl<'a> Evaluator<'a> {
                     ..s.monotonicity
                 },
             )?,
-            Metric::MaxSensitivity => robustness::max_sensitivity(
-                net,
-                pixels,
-                map,
-                class,
-                explain,
-                &noise(&s.sensitivity),
-            )?,
-            Metric::AvgSensitivity => robustness::avg_sensitivity(
-                net,
-                pixels,
-                map,
-                class,
-                explain,
-                &noise(&s.sensitivity),
-            )?,
+            Metric::MaxSensitivity | Metric::AvgSensitivity => {
+                // Max- and avg-sensitivity share their noisy copies: explained once per map.
+                if sensitivities.is_none() {
+                    let noise = noise(&s.sensitivity);
+                    *sensitivities = Some(robustness::sensitivities(
+                        net, pixels, map, class, explain, &noise,
+                    )?);
+                }
+                let all = sensitivities.as_deref().unwrap_or_default();
+                if metric == Metric::MaxSensitivity {
+                    all.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+                } else {
+                    all.iter().sum::<f64>() / all.len() as f64
+                }
+            }
             Metric::LocalLipschitzEstimate => robustness::local_lipschitz_estimate(
                 net,
                 pixels,

@@ -16,6 +16,16 @@ use deep_inside::metrics::localisation::{self, ink};
 use deep_inside::metrics::{Explain, Explainer, axiomatic};
 use deep_inside::saliency::{Method as Backprop, signed};
 
+/// Held-out images `picks`, one after another, and their labels.
+fn images(digits: &deep_inside::data::Digits, picks: &[usize]) -> (Vec<f32>, Vec<usize>) {
+    let pixels = picks.iter().flat_map(|&i| digits.image(i)).collect();
+    let classes = picks
+        .iter()
+        .map(|&i| usize::from(digits.labels[i]))
+        .collect();
+    (pixels, classes)
+}
+
 /// The argument a failure names, if it is a bad argument.
 fn argument<T>(r: Result<T, Error>) -> Option<String> {
     match r {
@@ -117,11 +127,7 @@ fn table_equals_the_metrics_on_maps_computed_apart() {
     let evaluator = Evaluator::new(&model, rules.clone(), &methods, &metrics, settings).unwrap();
     // Three digits of different classes: the maps are batched per class.
     let picks = [0usize, 150, 400];
-    let pixels: Vec<f32> = picks.iter().flat_map(|&i| digits.image(i)).collect();
-    let classes: Vec<usize> = picks
-        .iter()
-        .map(|&i| usize::from(digits.labels[i]))
-        .collect();
+    let (pixels, classes) = images(&digits, &picks);
     let table = evaluator.evaluate(&pixels, &classes, 0).unwrap();
     assert_eq!(table.images(), 3);
     for (i, &pick) in picks.iter().enumerate() {
@@ -214,11 +220,7 @@ fn random_control_is_reproducible_and_localises_by_chance() {
     let metrics = [Metric::RelevanceRankAccuracy];
     let evaluator = Evaluator::new(&model, rules, &methods, &metrics, Settings::default()).unwrap();
     let picks: Vec<usize> = (0..20).map(|i| i * 50).collect();
-    let pixels: Vec<f32> = picks.iter().flat_map(|&i| digits.image(i)).collect();
-    let classes: Vec<usize> = picks
-        .iter()
-        .map(|&i| usize::from(digits.labels[i]))
-        .collect();
+    let (pixels, classes) = images(&digits, &picks);
     let table = evaluator.evaluate(&pixels, &classes, 0).unwrap();
     let s = table.summaries(0);
     // A random map's top-K share on the ink is about the ink's share of the image.
@@ -279,4 +281,31 @@ fn bad_choices_and_inputs_are_named() {
         argument(e.evaluate(&[f32::NAN; 784], &[1], 0)).as_deref(),
         Some("pixels[0]")
     );
+}
+
+/// Max- and avg-sensitivity share one set of noisy copies per map: each equals its metric called
+/// alone with the same noise.
+#[test]
+fn sensitivities_share_their_copies() {
+    use deep_inside::metrics::robustness::{self, Noise};
+    let device = cpu();
+    let model = model(&device);
+    let digits = heldout();
+    let rules = Rules::preset("recommended", &model).unwrap();
+    let metrics = [Metric::MaxSensitivity, Metric::AvgSensitivity];
+    let settings = Settings::default();
+    let evaluator = Evaluator::new(&model, rules, &[Method::Gradient], &metrics, settings).unwrap();
+    let (pixels, classes) = images(&digits, &[300]);
+    let table = evaluator.evaluate(&pixels, &classes, 0).unwrap();
+    let net = &model.network;
+    let x = model.image(&pixels, &device).unwrap();
+    let map = values(signed(net, &net.trace(x), classes[0], Backprop::Gradient).unwrap());
+    let noise = Noise {
+        seed: evaluator.seed(0),
+        ..settings.sensitivity
+    };
+    let explainer = Explainer::Backprop(Backprop::Gradient);
+    let max = robustness::max_sensitivity(net, &pixels, &map, classes[0], &explainer, &noise);
+    let avg = robustness::avg_sensitivity(net, &pixels, &map, classes[0], &explainer, &noise);
+    assert_eq!(table.values, vec![max.unwrap(), avg.unwrap()]);
 }

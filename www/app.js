@@ -4,6 +4,7 @@ import { startWorker } from './support.js';
 import { setupExports, showMap, forgetMaps, showTable } from './export.js';
 import * as share from './state.js';
 import * as evaluation from './evaluation.js';
+import { plotCurves } from './curves.js';
 
 const $ = (id) => document.getElementById(id);
 // An old browser (no wasm SIMD, OffscreenCanvas or module workers) gets no worker: every call
@@ -819,7 +820,6 @@ const METHOD_NAMES = {
   smoothGrad: 'SmoothGrad', integratedGradients: 'Integrated Gradients', lrp: 'LRP (pixels)', random: 'random order',
 };
 const FAITH_METHODS = ['gradient', 'deconvnet', 'guided', 'gradientInput', 'smoothGrad', 'integratedGradients', 'lrp'];
-const COLOURS = { deletion: '#d97706', insertion: '#2b6cb0', random: '#999' };
 
 for (const name of FAITH_METHODS) {
   const f = document.createElement('figure');
@@ -841,45 +841,6 @@ for (const name of FAITH_METHODS) {
   $('faith-plots').append(f);
 }
 
-function plotCurves(canvas, curve, random, k, pixels) {
-  const ctx = canvas.getContext('2d');
-  const { width: w, height: h } = canvas;
-  const left = 16, right = 4, top = 4, bottom = 14;
-  ctx.clearRect(0, 0, w, h);
-  ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, w, h);
-  ctx.setLineDash([]);
-  ctx.strokeStyle = '#ccc';
-  ctx.lineWidth = 1;
-  ctx.strokeRect(left + 0.5, top + 0.5, w - left - right - 1, h - top - bottom - 1);
-  ctx.fillStyle = '#666';
-  ctx.font = '10px system-ui, sans-serif';
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'top';
-  ctx.fillText('1', left - 3, top);
-  ctx.textBaseline = 'bottom';
-  ctx.fillText('0', left - 3, h - bottom);
-  ctx.textBaseline = 'top';
-  ctx.textAlign = 'left';
-  ctx.fillText('0', left, h - bottom + 2);
-  ctx.textAlign = 'right';
-  ctx.fillText('all pixels', w - right, h - bottom + 2);
-  const x = (i) => left + Math.min(1, (i * k) / pixels) * (w - left - right);
-  const y = (p) => top + (1 - p) * (h - top - bottom);
-  const line = (values, colour, dash, width) => {
-    ctx.beginPath();
-    ctx.setLineDash(dash);
-    values.forEach((p, i) => (i === 0 ? ctx.moveTo(x(i), y(p)) : ctx.lineTo(x(i), y(p))));
-    ctx.strokeStyle = colour;
-    ctx.lineWidth = width;
-    ctx.stroke();
-  };
-  line(random.deletion, COLOURS.random, [4, 3], 1.5);
-  line(random.insertion, COLOURS.random, [4, 3], 1.5);
-  line(curve.deletion, COLOURS.deletion, [], 2);
-  line(curve.insertion, COLOURS.insertion, [], 2);
-  ctx.setLineDash([]);
-}
 
 /** "deletion 0.123 · insertion 0.456" as nodes: one line each, in the curves' colours. */
 function aucText(c) {

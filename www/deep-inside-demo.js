@@ -38,8 +38,8 @@
 //          the held-out MNIST digits (`digit` picks the first), made into its input shape.
 //
 // Works under `default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'`:
-// no inline styles (the shadow root links deep-inside-demo.css), no innerHTML. Needs worker.js and
-// support.js beside this file and ../pkg/cpu/ (and ../pkg/webgpu/ for WebGPU, ../assets/<model>/ for the
+// no inline styles (the shadow root links deep-inside-demo.css), no innerHTML. Needs worker.js,
+// support.js and curves.js beside this file and ../pkg/cpu/ (and ../pkg/webgpu/ for WebGPU, ../assets/<model>/ for the
 // models the wasm does not embed) served with it, or a bundler that follows `new URL(…, import.meta.url)`
 // and `import()` (Vite; the npm package `deep-inside-demo`: docs/npm-package.md).
 //
@@ -48,6 +48,7 @@
 // last result, `data-steps` the class model's steps.
 
 import { checkSupport } from './support.js';
+import { plotCurves } from './curves.js';
 
 // `?no-inline` has a bundler (Vite) emit the file instead of a data: URL, which the CSP's
 // style-src 'self' refuses; the request goes without it.
@@ -68,7 +69,6 @@ const MAP_NAMES = {
 };
 /** The worker op that follows 'analyse' for the slower methods; it works on that analysis. */
 const EXTRA_OP = { attributions: 'attributions', faithfulness: 'faithfulness', sanity: 'sanity' };
-const CURVE_COLOURS = { deletion: '#d97706', insertion: '#2b6cb0', random: '#999' };
 const FAITHFULNESS_K = 16;   // pixels per step, as the page's default
 const BOX_SCALE = 6;         // the localisation canvas: 6 backing-store pixels per input pixel
 const BACKENDS = ['auto', 'cpu', 'webgpu'];
@@ -244,46 +244,6 @@ const num = (v, d = 3) => (Math.abs(v) >= 1000 || (v !== 0 && Math.abs(v) < 0.00
 /** A sanity stage's column heading: "trained", then "fc2 random", "+ fc1", … */
 const stageName = (stage, i) => (i === 0 ? stage : i === 1 ? `${stage} random` : `+ ${stage}`);
 
-/** Deletion and insertion curves of one map (solid) over the random order's (dashed): p(c)
- * against the fraction of pixels changed, `k` per step. */
-function plotCurves(c, curve, random, k, pixels) {
-  const ctx = c.getContext('2d');
-  const { width: w, height: h } = c;
-  const left = 16, right = 4, top = 4, bottom = 14;
-  ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, w, h);
-  ctx.setLineDash([]);
-  ctx.strokeStyle = '#ccc';
-  ctx.lineWidth = 1;
-  ctx.strokeRect(left + 0.5, top + 0.5, w - left - right - 1, h - top - bottom - 1);
-  ctx.fillStyle = '#666';
-  ctx.font = '10px system-ui, sans-serif';
-  ctx.textAlign = 'right';
-  ctx.textBaseline = 'top';
-  ctx.fillText('1', left - 3, top);
-  ctx.textBaseline = 'bottom';
-  ctx.fillText('0', left - 3, h - bottom);
-  ctx.textBaseline = 'top';
-  ctx.textAlign = 'left';
-  ctx.fillText('0', left, h - bottom + 2);
-  ctx.textAlign = 'right';
-  ctx.fillText('all pixels', w - right, h - bottom + 2);
-  const x = (i) => left + Math.min(1, (i * k) / pixels) * (w - left - right);
-  const y = (v) => top + (1 - v) * (h - top - bottom);
-  const line = (values, colour, dash, width) => {
-    ctx.beginPath();
-    ctx.setLineDash(dash);
-    values.forEach((v, i) => (i === 0 ? ctx.moveTo(x(i), y(v)) : ctx.lineTo(x(i), y(v))));
-    ctx.strokeStyle = colour;
-    ctx.lineWidth = width;
-    ctx.stroke();
-  };
-  line(random.deletion, CURVE_COLOURS.random, [4, 3], 1.5);
-  line(random.insertion, CURVE_COLOURS.random, [4, 3], 1.5);
-  line(curve.deletion, CURVE_COLOURS.deletion, [], 2);
-  line(curve.insertion, CURVE_COLOURS.insertion, [], 2);
-  ctx.setLineDash([]);
-}
 
 function legend(kind, labels) {
   const c = el('canvas', { width: 64, height: 1, 'aria-hidden': 'true' });

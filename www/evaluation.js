@@ -262,7 +262,7 @@ export async function relabel() {
   button.disabled = false;
   button.textContent = resumable(metrics) ? `Go on: ${thousands(run.done)} of ${thousands(n)} images done`
     : n === size ? `Evaluate on the ${thousands(n)} held-out images`
-      : n === 1 ? 'Evaluate on the first held-out image' : `Evaluate on the first ${thousands(n)} held-out images`;
+      : n === 1 ? 'Evaluate on one held-out image' : `Evaluate on ${thousands(n)} held-out images, spread over the set`;
 }
 
 function progress() {
@@ -292,7 +292,7 @@ async function evaluateSet() {
   try {
     while (run.done < run.count && !run.cancel) {
       const t0 = performance.now();
-      const { value } = await hooks.ask('evaluate', { model, metrics, first: run.done, count: Math.min(chunk, run.count - run.done) });
+      const { value } = await hooks.ask('evaluate', { model, metrics, first: run.done, count: Math.min(chunk, run.count - run.done), size: run.count });
       run.ms += performance.now() - t0;
       run.methods = value.methods;
       run.values.push(value.values);

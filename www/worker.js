@@ -485,7 +485,7 @@ async function sanity() {
 // class (kept per choice of metrics while the input and class stay), or, given `count`, of
 // held-out images first … first + count − 1, each for its label: one chunk of a whole-set run.
 let digits = null;   // the held-out set last evaluated: {model, labels, pixels}
-async function evaluate({ model, metrics, first = 0, count }) {
+async function evaluate({ model, metrics, first = 0, count, size }) {
   if (count === undefined) {
     const l = requireLast();
     const key = metrics.join();
@@ -500,10 +500,16 @@ async function evaluate({ model, metrics, first = 0, count }) {
   const api = await apiFor(model);
   if (digits?.model !== model) digits = { model, ...(await run('heldout', { model })) };
   const len = api.input.reduce((a, b) => a * b);
-  const end = Math.min(first + count, digits.labels.length);
+  // Images first…end of an evaluation of `size` images, spread evenly over the held-out set
+  // (sorted by class: its first images are all of one class).
+  const total = digits.labels.length;
+  const n = Math.min(size ?? total, total);
+  const end = Math.min(first + count, n);
+  const picks = Array.from({ length: Math.max(end - first, 0) }, (_, k) => Math.floor((first + k) * total / n));
+  const pixels = new Float32Array(picks.length * len);
+  picks.forEach((i, k) => pixels.set(Float32Array.from(digits.pixels.subarray(i * len, (i + 1) * len), (v) => v / 255), k * len));
   const t0 = performance.now();
-  const e = await api.evaluate(Float32Array.from(digits.pixels.subarray(first * len, end * len), (v) => v / 255),
-    Array.from(digits.labels.subarray(first, end)), { metrics, first });
+  const e = await api.evaluate(pixels, Uint32Array.from(picks, (i) => digits.labels[i]), { metrics, first });
   return { model, first, ...e, ms: performance.now() - t0 };
 }
 

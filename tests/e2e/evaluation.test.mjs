@@ -3,7 +3,7 @@
 // has a column per method and a row per cheap metric, named, grouped and explained by the
 // wasm's catalogue, the best of each row marked; its values are those DeepInside.evaluate gives
 // in the page for the same input and class. The costly toggle adds the costly rows. A run over
-// the first 3 held-out images (chunks of 1) shows its progress, is cancelled and goes on; its
+// 3 held-out images spread over the set (chunks of 1) shows its progress, is cancelled and goes on; its
 // CSV holds every value, equal to an uninterrupted run's, and to one `evaluate` call on the 3
 // images up to float rounding (a call batches the maps of each class); the means, box plots and
 // ranks are drawn, and on a phone's width nothing sticks out. On the WebGPU page (SwiftShader)
@@ -30,19 +30,22 @@ const readTable = (page, id) => page.evaluate((id) => {
   };
 }, id);
 
-/** The wasm's catalogue and `evaluate` of held-out images `first` … `first + n − 1` (for their
- * labels, or `cls`), called in the page. */
-const direct = (page, first, n, cls = null, metrics = undefined) => page.evaluate(async ([first, n, cls, metrics]) => {
+/** The wasm's catalogue and `evaluate`, called in the page, of held-out images `picks` (their
+ * indices, or a count n: the page's n images spread evenly over the set), for their labels or
+ * for `cls`. */
+const direct = (page, picks, cls = null, metrics = undefined) => page.evaluate(async ([picks, cls, metrics]) => {
   const w = await import('/pkg/cpu/deep_inside.js');
   await w.default();
   const { labels, pixels } = w.heldoutDigits('mnist');
   const di = await w.DeepInside.create('cpu', 'mnist');
-  const x = Float32Array.from(pixels.subarray(first * 784, (first + n) * 784), (v) => v / 255);
-  const classes = cls === null ? Array.from(labels.subarray(first, first + n)) : [cls];
+  const at = Array.isArray(picks) ? picks : Array.from({ length: picks }, (_, k) => Math.floor(k * labels.length / picks));
+  const x = new Float32Array(at.length * 784);
+  at.forEach((i, k) => x.set(Float32Array.from(pixels.subarray(i * 784, (i + 1) * 784), (v) => v / 255), k * 784));
+  const classes = cls === null ? at.map((i) => labels[i]) : [cls];
   const r = await di.evaluate(x, classes, { metrics });
   di.free();
   return { catalogue: w.evaluationCatalogue(), methods: r.methods, metrics: r.metrics, values: Array.from(r.values, String) };
-}, [first, n, cls, metrics]);
+}, [picks, cls, metrics]);
 
 async function downloaded(page, id) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click(`#${id}`)]);
@@ -64,7 +67,7 @@ test('evaluation panel: live table, costly metrics, the held-out set (CPU)', chr
     await liveTable(page, 120000);
     const index = Number((await page.textContent('#input-message')).match(/#(\d+)/)[1]);
     const cls = Number(await page.textContent('#prediction'));
-    const ref = await direct(page, index, 1, cls);
+    const ref = await direct(page, [index], cls);
     const cheap = ref.catalogue.metrics.filter((m) => !m.costly);
 
     await t.test('live: a column per method, a row per cheap metric, the best marked, DeepInside.evaluate\'s values', async () => {
@@ -105,9 +108,9 @@ test('evaluation panel: live table, costly metrics, the held-out set (CPU)', chr
       assert.equal((await readTable(page, 'eval-live')).rows.length, cheap.length);
     });
 
-    await t.test(`the first ${IMAGES} held-out images: progress, cancel, go on; CSV, means, box plots, ranks`, async () => {
+    await t.test(`${IMAGES} held-out images: progress, cancel, go on; CSV, means, box plots, ranks`, async () => {
       await page.fill('#eval-count', String(IMAGES));
-      await page.waitForFunction((n) => document.getElementById('eval-run').textContent === `Evaluate on the first ${n} held-out images`, IMAGES);
+      await page.waitForFunction((n) => document.getElementById('eval-run').textContent === `Evaluate on ${n} held-out images, spread over the set`, IMAGES);
       let runs = await evaluations(page);
       await page.click('#eval-run');
       await page.waitForFunction(() => document.getElementById('eval-progress').value >= 1, null, { timeout: 120000 });
@@ -132,11 +135,11 @@ test('evaluation panel: live table, costly metrics, the held-out set (CPU)', chr
       assert.equal(summary.text.trimEnd().split('\n').length, 1 + 8 * cheap.length);
 
       // An uninterrupted run, and one `evaluate` call on the same images: the same values.
-      assert.equal(await page.textContent('#eval-run'), `Evaluate on the first ${IMAGES} held-out images`);
+      assert.equal(await page.textContent('#eval-run'), `Evaluate on ${IMAGES} held-out images, spread over the set`);
       await page.click('#eval-run');
       await passed(page, 'evaluations', runs++, 120000);
       assert.equal((await downloaded(page, 'eval-csv-values')).text, resumed.text, 'cancelled and resumed = uninterrupted');
-      const once = await direct(page, 0, IMAGES);
+      const once = await direct(page, IMAGES);
       const apart = rows.slice(1).map((r, i) => [Number(r.split(',').at(-1)), Number(once.values[i])])
         .filter(([a, b]) => !(Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b)) || (Number.isNaN(a) && Number.isNaN(b))));
       assert.deepEqual(apart, [], 'chunks = one call, up to float rounding');
@@ -180,12 +183,12 @@ test('evaluation on the WebGPU page: a held-out image, as the CPU build measures
     await page.waitForFunction(() => document.querySelectorAll('#gallery button').length >= 100, null, { timeout: 60000 });
     assert.match(await page.textContent('#backend-status'), /^WebGPU/);
     await page.fill('#eval-count', '1');
-    await page.waitForFunction(() => document.getElementById('eval-run').textContent === 'Evaluate on the first held-out image');
+    await page.waitForFunction(() => document.getElementById('eval-run').textContent === 'Evaluate on one held-out image');
     await page.click('#eval-run');
     await passed(page, 'evaluations', 0, 120000);
     assert.match(await page.textContent('#eval-status'), /^1 \/ 1 images · [\d.]+ s · done$/);
     const { text } = await downloaded(page, 'eval-csv-values');
-    const ref = await direct(page, 0, 1);
+    const ref = await direct(page, 1);
     const values = text.trimEnd().split('\n').slice(1).map((r) => Number(r.split(',').at(-1)));
     assert.equal(values.length, ref.values.length);
     values.forEach((v, i) => {
