@@ -87,16 +87,7 @@ impl Method {
     }
 
     pub fn parse(name: &str) -> Result<Self, Error> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|m| m.name()).collect();
-                Error::argument(
-                    "methods",
-                    format!("unknown method {name:?}; expected one of {names:?}"),
-                )
-            })
+        by_name(&Self::ALL, Self::name, name, "methods", "method")
     }
 }
 
@@ -320,16 +311,7 @@ impl Metric {
     }
 
     pub fn parse(name: &str) -> Result<Self, Error> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.name() == name)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|m| m.name()).collect();
-                Error::argument(
-                    "metrics",
-                    format!("unknown metric {name:?}; expected one of {names:?}"),
-                )
-            })
+        by_name(&Self::ALL, Self::name, name, "metrics", "metric")
     }
 
     /// Every metric but the costly ones.
@@ -472,26 +454,9 @@ impl<'a> Evaluator<'a> {
     /// one go, up to float rounding (the maps are batched per class, and a batch's sums may
     /// round differently).
     pub fn evaluate(&self, images: &[f32], classes: &[usize], first: u64) -> Result<Table, Error> {
+        check_set(self.model, images, classes)?;
         let net = &self.model.network;
         let len = self.model.input_len();
-        if images.len() != classes.len() * len {
-            return Err(Error::argument(
-                "pixels",
-                format!(
-                    "{} classes need {} values ({} per image), got {}",
-                    classes.len(),
-                    classes.len() * len,
-                    len,
-                    images.len()
-                ),
-            ));
-        }
-        for (i, image) in images.chunks(len).enumerate() {
-            crate::data::check_image(&format!("pixels[{i}]"), image, net.input)?;
-        }
-        for &class in classes {
-            self.model.check_class("classes", class as i64)?;
-        }
         // The maps, each method batched over the images of one class.
         let mut by_class: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (i, &c) in classes.iter().enumerate() {
@@ -681,6 +646,50 @@ impl<'a> Evaluator<'a> {
             },
         })
     }
+}
+
+/// The entry of `all` called `name`, or an error for `argument` listing the names.
+fn by_name<T: Copy>(
+    all: &[T],
+    name_of: fn(T) -> &'static str,
+    name: &str,
+    argument: &str,
+    noun: &str,
+) -> Result<T, Error> {
+    all.iter()
+        .copied()
+        .find(|&t| name_of(t) == name)
+        .ok_or_else(|| {
+            let names: Vec<_> = all.iter().map(|&t| name_of(t)).collect();
+            Error::argument(
+                argument,
+                format!("unknown {noun} {name:?}; expected one of {names:?}"),
+            )
+        })
+}
+
+/// Checks a set before it is evaluated: `classes.len()` images of the model's input size
+/// (finite values, named `pixels[i]` by their place in the set) and a class of the model each.
+pub fn check_set(model: &Model, images: &[f32], classes: &[usize]) -> Result<(), Error> {
+    let len = model.input_len();
+    if images.len() != classes.len() * len {
+        return Err(Error::argument(
+            "pixels",
+            format!(
+                "{} classes need {} values ({len} per image), got {}",
+                classes.len(),
+                classes.len() * len,
+                images.len()
+            ),
+        ));
+    }
+    for (i, image) in images.chunks(len).enumerate() {
+        crate::data::check_image(&format!("pixels[{i}]"), image, model.input())?;
+    }
+    for &class in classes {
+        model.check_class("classes", class as i64)?;
+    }
+    Ok(())
 }
 
 fn check_choice<T: PartialEq>(name: &str, choice: &[T]) -> Result<(), Error> {

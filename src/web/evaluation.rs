@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::DeepInside;
 use super::interop::{Options, array, floats, get, number, object, set, texts};
 use crate::Error;
-use crate::evaluation::{Better, Evaluator, Method, Metric, RESAMPLES, Settings, Table};
+use crate::evaluation::{Better, Evaluator, Method, Metric, RESAMPLES, Settings, Table, check_set};
 
 /// The most images one `evaluate` call takes: a chunk, not a data set.
 pub const MAX_IMAGES: usize = 1000;
@@ -118,18 +118,8 @@ impl DeepInside {
                 ));
             }
             let pixels = floats("pixels", &pixels)?;
-            let len = self.inner.model.input_len();
-            if pixels.len() != classes.len() * len {
-                return Err(Error::argument(
-                    "pixels",
-                    format!(
-                        "{} classes need {} values ({len} per image), got {}",
-                        classes.len(),
-                        classes.len() * len,
-                        pixels.len()
-                    ),
-                ));
-            }
+            // The whole set, before it is cut into chunks: errors name an image by its place.
+            check_set(&self.inner.model, &pixels, &classes)?;
             let progress = get(&options, "onProgress");
             let progress = match progress.dyn_into::<js_sys::Function>() {
                 Ok(f) => Some(f),
@@ -148,39 +138,31 @@ impl DeepInside {
             Ok((pixels, classes, job))
         })();
         self.spawn(input, move |inner, (pixels, classes, job)| async move {
-            let Job {
-                methods,
-                metrics,
-                first,
-                seed,
-                progress,
-                chunk,
-            } = job;
             let model = inner.on_cpu(backend)?;
             let rules = inner.recommended.clone();
             let settings = Settings {
-                seed,
+                seed: job.seed,
                 ..Settings::default()
             };
-            let evaluator = Evaluator::new(&model, rules, &methods, &metrics, settings)?;
+            let evaluator = Evaluator::new(&model, rules, &job.methods, &job.metrics, settings)?;
             let len = model.input_len();
             let total = classes.len();
             let mut table = Table {
-                methods,
-                metrics,
+                methods: job.methods,
+                metrics: job.metrics,
                 values: Vec::new(),
             };
             let mut done = 0;
             while done < total {
-                let end = (done + chunk).min(total);
+                let end = (done + job.chunk).min(total);
                 let part = evaluator.evaluate(
                     pixels.get(done * len..end * len).unwrap_or(&[]),
                     &classes[done..end],
-                    first + done as u64,
+                    job.first + done as u64,
                 )?;
                 table.extend(part)?;
                 done = end;
-                if let Some(f) = &progress {
+                if let Some(f) = &job.progress {
                     let state = object([("done", number(done)), ("total", number(total))]);
                     let answer = f.call1(&JsValue::NULL, &state).map_err(|e| {
                         Error::argument("options.onProgress", format!("threw {e:?}"))
