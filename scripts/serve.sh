@@ -11,7 +11,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 # shellcheck source=scripts/wasm.sh
 source scripts/wasm.sh
 
-bash scripts/setup.sh
+# Only the page's tools: no test tools, mdBook or npm packages before the first page.
+bash scripts/setup.sh --page
 wasm_package pkg/cpu flex,web
 wasm_sizes pkg/cpu
 

@@ -3,7 +3,9 @@
 #   scripts/setup.sh            wasm32 target, the wasm-bindgen CLI (of the version in Cargo.lock),
 #                               mdBook (crates.io, pinned: scripts/book.sh builds the guide),
 #                               node/npm, npm dev packages, Debian's dataset-fashion-mnist
-#   scripts/setup.sh --browser  the same, plus the browsers and drivers of the browser tests:
+#   scripts/setup.sh --page     only what building and serving the page needs (scripts/serve.sh):
+#                               the wasm32 target, the wasm-bindgen CLI, node; nothing for tests
+#   scripts/setup.sh --browser  the default's, plus the browsers and drivers of the browser tests:
 #                               chromium and chromedriver; firefox-esr, geckodriver (crates.io,
 #                               pinned) and Mesa's Vulkan drivers (Firefox's WebGPU runs on lavapipe);
 #                               WebKitGTK's WebKitWebDriver, with xvfb and xauth for its display
@@ -16,10 +18,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 want_browser=0
+page_only=0
 for arg in "$@"; do
   case "$arg" in
     --browser) want_browser=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --page) page_only=1 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "setup: unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -49,7 +53,8 @@ command -v node >/dev/null 2>&1 || apt_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || apt_pkgs+=(npm)
 # Fashion-MNIST (IDX files): the training binary reads it, and a test checks the shipped model's
 # accuracy on its 10,000 test images.
-[ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || apt_pkgs+=(dataset-fashion-mnist)
+[ "$page_only" -eq 1 ] || [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] ||
+  apt_pkgs+=(dataset-fashion-mnist)
 if [ "$want_browser" -eq 1 ]; then
   [ -x /usr/bin/chromium ] || apt_pkgs+=(chromium)
   [ -x /usr/bin/chromedriver ] || apt_pkgs+=(chromium-driver)
@@ -112,7 +117,7 @@ fi
 # default serve and watch features: it only builds here, and they add a web server to compile.
 MDBOOK_VERSION=0.5.4
 have_mdbook="$(mdbook --version 2>/dev/null | awk '{print $2}')" || have_mdbook=""
-if [ "$have_mdbook" != "v$MDBOOK_VERSION" ]; then
+if [ "$page_only" -eq 0 ] && [ "$have_mdbook" != "v$MDBOOK_VERSION" ]; then
   step "cargo install mdbook --version $MDBOOK_VERSION${have_mdbook:+ (replacing $have_mdbook)}"
   env -u CARGO_TARGET_DIR -u RUSTFLAGS -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
     cargo install -q --locked mdbook --version "$MDBOOK_VERSION" --no-default-features --features search --force
@@ -128,7 +133,8 @@ if [ -n "$apt_pid" ]; then
 fi
 rm -f "$apt_log"
 
-# --- npm dev packages ------------------------------------------------------
+# --- npm dev packages (tests and benchmarks; the page and its server need none) ----
+[ "$page_only" -eq 0 ] || exit 0
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step "npm ci"
   npm ci --no-audit --no-fund --loglevel=error

@@ -9,7 +9,7 @@ use std::cell::RefCell;
 use deep_inside::data::Shipped;
 use deep_inside::web::{
     DeepInside, UserModel, heldout_digits, load_model, localise, models, presets, provide_model,
-    rules,
+    rules, stage_marks,
 };
 use deep_inside::{Error, lrp};
 use js_sys::{Array, Float32Array, Reflect};
@@ -209,6 +209,63 @@ async fn cpu_predict_equals_the_native_result() {
         let diff = max_abs_diff(&got, &native[i * 10..(i + 1) * 10]);
         assert!(diff <= 1e-5, "digit {i}: {diff}");
     }
+}
+
+/// Calls `performance[method](name)`, or `performance[method]()` for no name.
+fn performance(method: &str, name: Option<&str>) -> JsValue {
+    let performance = field(&js_sys::global(), "performance");
+    let f: js_sys::Function = field(&performance, method).unchecked_into();
+    match name {
+        Some(name) => f.call1(&performance, &name.into()),
+        None => f.call0(&performance),
+    }
+    .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn warm_up_and_stage_marks_change_no_result_and_the_marks_follow_the_stages() {
+    let api = open("cpu", Shipped::Mnist).await;
+    let x = image(Shipped::Mnist, 0);
+    let before = logits(&api, &x).await;
+    assert!(ok(api.warm_up(2.into())).await.is_undefined());
+    assert!(ok(api.warm_up(JsValue::UNDEFINED)).await.is_undefined());
+    for bad in [0.0, 1001.0, 2.5, f64::NAN] {
+        refused(api.warm_up(bad.into()), "rounds").await;
+    }
+    let e = stage_marks(JsValue::from(1))
+        .map_err(JsValue::from)
+        .unwrap_err();
+    assert_eq!(kind(&e), ("ArgumentError".into(), "on".into()));
+
+    performance("clearMarks", None);
+    stage_marks(JsValue::TRUE).unwrap();
+    let after = logits(&api, &x).await;
+    stage_marks(JsValue::FALSE).unwrap();
+    assert_eq!(before, after, "bit for bit");
+    // Each stage's mark, once, in the order of the stages.
+    let stages = [
+        "di:converted",
+        "di:uploaded",
+        "di:computed",
+        "di:read",
+        "di:result",
+    ];
+    let times: Vec<f64> = stages
+        .iter()
+        .map(|name| {
+            let entries = performance("getEntriesByName", Some(name));
+            assert_eq!(length(&entries), 1, "{name}");
+            number(&at(&entries, 0), "startTime")
+        })
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    // Off: no more marks.
+    performance("clearMarks", None);
+    logits(&api, &x).await;
+    assert_eq!(
+        length(&performance("getEntriesByName", Some("di:result"))),
+        0
+    );
 }
 
 #[wasm_bindgen_test]

@@ -151,6 +151,7 @@ async function init(requested, model) {
 
 async function tryWebGpu(mode, model) {
   dropGpu();
+  gpuComingUp = true;
   try {
     const gpu = await (await ready('webgpu', model)).DeepInside.create(mode, await handleOf('webgpu', model));
     if (gpu.backend === 'webgpu') {
@@ -166,6 +167,9 @@ async function tryWebGpu(mode, model) {
     }
   } catch (e) {
     await useCpu(model, `WebGPU unavailable (${e.message}); using the CPU`);
+  } finally {
+    gpuComingUp = false;
+    warmUpWhileIdle();
   }
 }
 
@@ -618,14 +622,57 @@ async function call(op, args) {
 }
 
 let queue = Promise.resolve();
+let unanswered = 0;   // messages received and not yet answered
+
+// Warm-up (issue 18). Chromium runs wasm through its baseline compiler first and optimises a
+// function only once it is hot, so for the first hundred or so calls after loading a call can
+// take 10–50× its usual time (BENCHMARKS.md, "Where a call's time goes"). Once a result is out,
+// the worker spends its idle time on `warmUp` of the instance in use, WARM_CHUNK rounds at a
+// time, so that a message waits at most one short chunk, until WARM_ROUNDS have run. The chunks
+// are WARM_GAP ms apart: optimisation needs calls, not a busy core, and on a 2-core machine the
+// page's own thread needs the other one. CPU only (on WebGPU the wasm does little of the work
+// and a round costs a hundred times more), and not while the WebGPU build comes up.
+const WARM_ROUNDS = 100;
+const WARM_CHUNK = 1;
+const WARM_GAP = 20;
+const warmed = new Map();   // `${backend}/${model}` → rounds run
+let gpuComingUp = false;
+
+function warmUpWhileIdle() {
+  setTimeout(() => {
+    if (unanswered > 0 || gpuComingUp || backend !== 'cpu' || !last) return;
+    const key = `${backend}/${last.model}`;
+    const done = warmed.get(key) ?? 0;
+    if (done >= WARM_ROUNDS) return;
+    warmed.set(key, done + WARM_CHUNK);
+    const model = last.model;
+    queue = queue.then(async () => {
+      const t0 = performance.now();
+      try {
+        await (await apiFor(model)).warmUp(WARM_CHUNK);
+        // A large model (a round over 50 ms) gains little next to its own time: leave it be.
+        if (performance.now() - t0 > 50 * WARM_CHUNK) warmed.set(key, WARM_ROUNDS);
+      } catch {
+        warmed.set(key, WARM_ROUNDS);   // nor a model the warm-up cannot run
+      }
+    });
+    queue.then(warmUpWhileIdle);
+  }, WARM_GAP);
+}
+
+// `received` and `answered`, on the clock that every page and worker shares (timeOrigin + now),
+// time the message hops (scripts/bench-stages.mjs).
+const clock = () => performance.timeOrigin + performance.now();
 onmessage = ({ data: { id, op, args } }) => {
+  const received = clock();
+  unanswered++;
   // One call at a time, in order: the wasm instance is single-threaded.
   queue = queue.then(async () => {
     const t0 = performance.now();
     try {
       const value = op === 'init' ? (await init(args.backend, modelOf(args)), { backend, reason })
                                   : await call(op, args);
-      postMessage({ id, ok: true, value, ms: performance.now() - t0, backend });
+      postMessage({ id, ok: true, value, ms: performance.now() - t0, backend, received, answered: clock() });
       if (gpuPending && op === 'analyse') {
         gpuPending = false;
         tryWebGpu('auto', modelOf(args));   // not queued: the CPU keeps answering while WebGPU comes up
@@ -633,5 +680,7 @@ onmessage = ({ data: { id, op, args } }) => {
     } catch (e) {
       postMessage({ id, ok: false, error: String(e?.message ?? e), name: e?.name, argument: e?.argument, backend });
     }
+    unanswered--;
+    if (op === 'analyse') warmUpWhileIdle();
   });
 };

@@ -423,12 +423,18 @@ pub fn catalogue(entries: &[(&str, &str)]) -> JsValue {
 
 /// Reads a tensor back to the host. Always async: a synchronous readback panics on WebGPU.
 pub async fn read<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>, Error> {
+    // On the CPU the kernels have run by now; WebGPU has only queued them, and runs them in
+    // the readback.
+    super::marks::mark("di:computed");
     let data = t
         .into_data_async()
         .await
         .map_err(|e| Error::backend(format!("readback failed: {e:?}")))?;
-    data.try_into_vec::<f32>()
-        .map_err(|e| Error::backend(format!("readback: {e:?}")))
+    let values = data
+        .try_into_vec::<f32>()
+        .map_err(|e| Error::backend(format!("readback: {e:?}")));
+    super::marks::mark("di:read");
+    values
 }
 
 /// A tensor as one flat row of values, `[n]`.

@@ -8,6 +8,8 @@ mod evaluation;
 pub use evaluation::{evaluation_catalogue, summarise};
 mod gpu;
 mod interop;
+mod marks;
+pub use marks::stage_marks;
 mod reader;
 mod types;
 
@@ -18,7 +20,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use js_sys::{Float32Array, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::Error;
 use crate::attribution::{self, Baseline, Completeness};
@@ -181,7 +183,12 @@ impl DeepInside {
         F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
     {
         let inner = self.inner.clone();
-        future_to_promise(async move { Ok(work(inner, input?).await?) })
+        marks::mark("di:converted");
+        future_to_promise(async move {
+            let value = work(inner, input?).await?;
+            marks::mark("di:result");
+            Ok(value)
+        })
     }
 
     /// One image for this model: `c·h·w` finite values.
@@ -205,6 +212,7 @@ impl DeepInside {
         self.spawn(input, move |inner, (pixels, class, method)| async move {
             let net = &inner.model.network;
             let x = inner.model.image(&pixels, &inner.device)?;
+            marks::mark("di:uploaded");
             let map = if magnitude {
                 saliency::saliency(net, x, class, method)?
             } else {
@@ -319,6 +327,57 @@ impl DeepInside {
             })
     }
 
+    /// Runs the common calls (predict, the gradient map, `explain` and LRP with the recommended
+    /// composite) `rounds` times (1..=1000, default 50) on a fixed image and drops the results,
+    /// so that a user's first calls do not wait on code still being compiled. Chromium first
+    /// runs wasm through a baseline compiler and optimises each function only once it is hot,
+    /// on a background thread; until then a call can take 10–50× its usual time
+    /// (BENCHMARKS.md, "Where a call's time goes"). The page's worker calls it, a few rounds at
+    /// a time, while it has nothing else to do.
+    #[wasm_bindgen(js_name = warmUp, unchecked_return_type = "Promise<void>")]
+    pub fn warm_up(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number | undefined")] rounds: JsValue,
+    ) -> Promise {
+        let rounds = if rounds.is_undefined() {
+            Ok(50)
+        } else {
+            rounds
+                .as_f64()
+                .ok_or_else(|| Error::argument("rounds", "must be a number"))
+                .and_then(|n| whole("rounds", n))
+                .and_then(|n| match n {
+                    1..=1000 => Ok(n as usize),
+                    _ => Err(Error::argument(
+                        "rounds",
+                        format!("must be 1..=1000, got {n}"),
+                    )),
+                })
+        };
+        let me = DeepInside {
+            inner: self.inner.clone(),
+            backend: self.backend,
+            reason: String::new(),
+        };
+        future_to_promise(async move {
+            let n: usize = me.inner.model.input().iter().product();
+            let image =
+                Float32Array::from(&(0..n).map(|i| (i % 17) as f32 / 16.0).collect::<Vec<_>>()[..]);
+            for _ in 0..rounds? {
+                let x = || JsValue::from(image.clone());
+                for call in [
+                    me.predict(x()),
+                    me.signed_saliency(x(), 0.0, "gradient".into()),
+                    me.explain(x(), -1.0),
+                    me.relevance(x(), 0.0, "recommended".into(), JsValue::UNDEFINED),
+                ] {
+                    JsFuture::from(call).await?;
+                }
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
     /// The probabilities and scores for one image (`input` values, intensities).
     #[wasm_bindgen(unchecked_return_type = "Promise<Prediction>")]
     pub fn predict(
@@ -327,6 +386,7 @@ impl DeepInside {
     ) -> Promise {
         self.spawn(self.pixels(&pixels), |inner, pixels| async move {
             let x = inner.model.image(&pixels, &inner.device)?;
+            marks::mark("di:uploaded");
             Ok(interop::prediction(
                 &read(inner.model.network.forward(x)).await?,
             ))

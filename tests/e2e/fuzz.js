@@ -127,6 +127,8 @@ window.fuzz = (async () => {
       { config: new TextEncoder().encode('{"input": [1, 28, 28], "layers": []}'), weights: new Uint8Array(10), heldout: new Uint8Array(10), mean: new Uint8Array(10) },
       { config: 'config.json', weights: 'weights.bpk', heldout: null, mean: null }]))],
     ['heldoutDigits', 'model', () => wasm.heldoutDigits(badModel())],
+    ['warmUp', 'rounds', () => api.warmUp(pick([0, 1001, -1, 2.5, NaN, Infinity, 'x', {}, null]))],
+    ['stageMarks', 'on', () => wasm.stageMarks(pick([undefined, null, 1, 0, 'true', {}]))],
   ];
   const drawCases = [
     ['drawRgba', 'canvas', () => wasm.drawRgba(pick([null, {}, 'canvas', 5]), new Uint8Array(4), 1, 1)],
