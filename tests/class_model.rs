@@ -212,3 +212,76 @@ fn bad_options_give_clear_errors() {
     }
     assert!(start("noise", None, None, 0).is_ok());
 }
+
+/// A judge of class models (`tests/fixtures/judges/`, trained by `train --model
+/// judge-mnist-mlp|judge-mnist-cnn`): another architecture than the explained net.
+fn judge(kind: &str, device: &burn::tensor::Device) -> deep_inside::model::Model {
+    let dir = format!(
+        "{}/tests/fixtures/judges/mnist-{kind}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
+    deep_inside::model::Model::load(&read("config.json"), &read("weights.bpk"), device).unwrap()
+}
+
+#[test]
+fn the_paper_preset_is_todays_ascent_step_for_step() {
+    let device = cpu();
+    let model = model(&device);
+    assert_eq!(Options::preset("paper").unwrap(), Options::default());
+    // The same trajectory as the options written out as they were before presets.
+    let before = Options {
+        objective: Objective::Score,
+        lambda: 0.05,
+        step: 0.1,
+        start: Start::Noise,
+        seed: 7,
+        clip: false,
+        jitter: 0,
+        blur_every: 0,
+        total_variation: 0.0,
+    };
+    let paper = Options {
+        seed: 7,
+        ..Options::preset("paper").unwrap()
+    };
+    let mut a = Ascent::new(&model, 3, before, &device).unwrap();
+    let mut b = Ascent::new(&model, 3, paper, &device).unwrap();
+    for _ in 0..3 {
+        assert_eq!(values(a.step(10).x), values(b.step(10).x));
+    }
+    let e = Options::preset("pretty").unwrap_err();
+    assert!(e.to_string().contains("preset"), "{e}");
+}
+
+#[test]
+fn readable_class_models_stay_in_the_box_and_both_judges_recognise_them() {
+    // Fewer seeds and steps than the benchmark (examples/readability.rs, BENCHMARKS.md).
+    let device = cpu();
+    let model = model(&device);
+    let judges = [judge("mlp", &device), judge("cnn", &device)];
+    let mut recognised = [0; 2];
+    for seed in 0..3 {
+        for class in 0..10 {
+            let o = Options {
+                seed,
+                ..Options::preset("readable").unwrap()
+            };
+            let s = Ascent::new(&model, class, o, &device).unwrap().step(100);
+            let x = values(s.x.clone());
+            assert!(
+                x.iter().all(|v| (0.0..=1.0).contains(v)),
+                "class {class}: outside [0, 1]"
+            );
+            for (j, judge) in judges.iter().enumerate() {
+                let p = values(judge.network.forward(s.x.clone()));
+                let top = (0..10).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap();
+                recognised[j] += usize::from(top == class as usize);
+            }
+        }
+    }
+    // Of 10 classes, the mean over 3 seeds: at least 8 for each judge.
+    for (kind, r) in ["MLP", "CNN"].iter().zip(recognised) {
+        assert!(r >= 24, "the {kind} judge recognised {r} of 30");
+    }
+}

@@ -688,6 +688,25 @@ async fn webgpu_equals_the_cpu(model: Shipped) {
         assert!((pa - pb).abs() <= 1e-3, "{name} p(c): {pa} vs {pb}");
     }
 
+    // The page's default preset, "readable" (jitter, total variation, clip): the same on both
+    // backends, and inside the pixel box.
+    let options = object(&[("seed", 3.into()), ("preset", "readable".into())]);
+    let (a, b) = (
+        cpu.class_model(6.0, options.clone()).unwrap(),
+        gpu.class_model(6.0, options).unwrap(),
+    );
+    let (sa, sb) = (ok(a.step(10.0)).await, ok(b.step(10.0)).await);
+    let (ia, ib) = (floats(field(&sa, "image")), floats(field(&sb, "image")));
+    assert!(
+        map_error(&ia, &ib) <= 1e-3,
+        "{name} readable: {}",
+        map_error(&ia, &ib)
+    );
+    assert!(
+        ia.iter().all(|v| (0.0..=1.0).contains(v)),
+        "{name}: outside the box"
+    );
+
     let x = image(model, 517);
     let (samples, steps) = if first_version { (8, 16) } else { (4, 2) };
     let smooth = object(&[("samples", samples.into()), ("sigma", 0.1.into())]);

@@ -1001,6 +1001,25 @@ function buildComposites() {
   describeComposite();
 }
 
+/** The class model presets, from the crate's catalogue; "readable" first chosen. */
+function buildClassModelPresets() {
+  const select = $('cm-preset');
+  if (select.options.length) return;
+  for (const p of about.classModelPresets) {
+    const o = document.createElement('option');
+    o.value = o.textContent = p.name;
+    o.title = p.description;
+    select.append(o);
+  }
+  select.value = 'readable';
+  describeClassModelPreset();
+}
+
+function describeClassModelPreset() {
+  $('cm-preset-description').textContent = about.classModelPresets.find((p) => p.name === $('cm-preset').value)?.description ?? '';
+}
+$('cm-preset').addEventListener('change', describeClassModelPreset);
+
 function describeComposite() {
   const v = $('composite').value;
   $('composite-description').textContent = about.presets.find((p) => p.name === v)?.description ?? 'a rule per layer';
@@ -1086,6 +1105,7 @@ function showRules() {
 /** Every panel whose shape depends on the architecture, for the model in `about`. */
 function buildModel() {
   buildComposites();
+  buildClassModelPresets();
   buildCustomRules();
   buildRelevanceMaps();
   buildLayerTable();
@@ -1114,7 +1134,7 @@ for (const id of ['cm-lambda', 'cm-step', 'cm-steps']) {
 }
 function classOptions(seed = 0) {
   return {
-    objective: $('cm-objective').value, start: $('cm-start').value, seed,
+    preset: $('cm-preset').value, objective: $('cm-objective').value, start: $('cm-start').value, seed,
     lambda: Number($('cm-lambda').value), step: Number($('cm-step').value),
   };
 }
@@ -1333,7 +1353,8 @@ async function readLink() {
       rules: described.rules.map((r) => r.name),
       weighted: described.layers.filter((l) => l.weighted).length,
       // The model's own presets and classes: the page's pickers still show the model before.
-      controls: { ...controls, composite: [...described.presets.map((p) => p.name), 'custom'], 'cm-class': described.classNames.map((_, c) => String(c)) },
+      controls: { ...controls, composite: [...described.presets.map((p) => p.name), 'custom'], 'cm-class': described.classNames.map((_, c) => String(c)),
+        'cm-preset': described.classModelPresets.map((p) => p.name) },
     });
     if (problem) throw new Error(problem);
     model = s.model;

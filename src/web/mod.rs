@@ -726,9 +726,10 @@ impl DeepInside {
     }
 
     /// Starts a class model visualisation (gradient ascent on the input) for `class`.
-    /// `options` (all optional): objective ("score" | "log_prob"), lambda, step, start
-    /// ("noise" | "mean" | "dataset"), index (held-out image for "dataset"), seed, clip,
-    /// jitter (pixels), blurEvery (steps), totalVariation.
+    /// `options` (all optional): preset (a name of `classModelPresets()`: "paper", the
+    /// default, or "readable"; the fields below override it), objective ("score" |
+    /// "log_prob"), lambda, step, start ("noise" | "mean" | "dataset"), index (held-out image
+    /// for "dataset"), seed, clip, jitter (pixels), blurEvery (steps), totalVariation.
     #[wasm_bindgen(js_name = classModel)]
     pub fn class_model(
         &self,
@@ -1022,6 +1023,12 @@ pub fn rules() -> JsValue {
 #[wasm_bindgen(unchecked_return_type = "CatalogueEntry[]")]
 pub fn presets() -> JsValue {
     catalogue(&lrp::PRESETS)
+}
+
+/// The class model presets by name, `{name, description}`: "paper" and "readable".
+#[wasm_bindgen(js_name = classModelPresets, unchecked_return_type = "CatalogueEntry[]")]
+pub fn class_model_presets() -> JsValue {
+    catalogue(&class_model::PRESETS)
 }
 
 /// Hands a shipped model's files to this instance (the browser build embeds only "mnist"):

@@ -88,6 +88,7 @@ window.fuzz = (async () => {
     ['classModel', 'index', () => api.classModel(3, { start: 'dataset', index: pick([-1, 1000, 1e9, NaN, 'x']) })],
     ['classModel', 'objective', () => api.classModel(3, { objective: pick(['prob', '', 1]) })],
     ['classModel', 'jitter', () => api.classModel(3, { jitter: pick([-1, 9, 2.5, 1e9]) })],
+    ['classModel', 'preset', () => api.classModel(3, { preset: pick(['pretty', '', 'Readable', 5, {}, true]) })],
     ['step', 'n', () => api.classModel(3, {}).step(badCount())],
     ['localise', 'map', () => wasm.localise(badMap(), 0.9)],
     ['localise', 'quantile', () => wasm.localise(map, badNumber())],

@@ -89,6 +89,7 @@ test('(a) a link restores the same maps, bit for bit, on the CPU', chromium, asy
       e.dispatchEvent(new Event('input', { bubbles: true }));
     }
   });
+  await page.selectOption('#cm-preset', 'paper');
   await page.selectOption('#cm-class', '3');
   await page.selectOption('#cm-start', 'mean');
   await page.click('#class-buttons button:nth-child(4)');   // explain class 3
@@ -106,7 +107,7 @@ test('(a) a link restores the same maps, bit for bit, on the CPU', chromium, asy
   const link = await page.evaluate(() => navigator.clipboard.readText());
   assert.equal(link, page.url());
   const hash = new URL(link).hash;
-  assert.match(hash, /^#v=1&model=mnist&x=[A-Za-z0-9_-]{1046}&class=3&one-scale=on&quantile=0.9&sg-samples=8&sg-sigma=0.2&ig-steps=16&ig-baseline=mean&faith-k=32&composite=custom&pool=proportional&cm-class=3&cm-start=mean&cm-objective=score&cm-lambda=0.1&cm-step=0.1&cm-steps=20&rules=epsilon(\.\w+)+&run=class-model\.all-classes$/);
+  assert.match(hash, /^#v=1&model=mnist&x=[A-Za-z0-9_-]{1046}&class=3&one-scale=on&quantile=0.9&sg-samples=8&sg-sigma=0.2&ig-steps=16&ig-baseline=mean&faith-k=32&composite=custom&pool=proportional&cm-preset=paper&cm-class=3&cm-start=mean&cm-objective=score&cm-lambda=0.1&cm-step=0.1&cm-steps=20&rules=epsilon(\.\w+)+&run=class-model\.all-classes$/);
   console.log(`a drawn 7 with its settings: a hash of ${hash.length} characters`);
   const original = await view(page);
   await checkClean(page, record);
