@@ -627,21 +627,34 @@ let unanswered = 0;   // messages received and not yet answered
 
 // Warm-up (issue 18). Chromium runs wasm through its baseline compiler first and optimises a
 // function only once it is hot, so for the first hundred or so calls after loading a call can
-// take 10–50× its usual time (BENCHMARKS.md, "Where a call's time goes"). Once a result is out,
-// the worker spends its idle time on `warmUp` of the instance in use, WARM_CHUNK rounds at a
-// time, so that a message waits at most one short chunk, until WARM_ROUNDS have run. The chunks
-// are WARM_GAP ms apart: optimisation needs calls, not a busy core, and on a 2-core machine the
+// take 10–50× its usual time (BENCHMARKS.md, "Where a call's time goes"). Once a first result is
+// out, the worker spends its idle time (no message unanswered) on `warmUp` of the instance in
+// use, WARM_CHUNK rounds at a time, so that a message waits at most one short chunk, until
+// WARM_ROUNDS have run. They start after WARM_IDLE ms without a message and are WARM_GAP ms
+// apart: optimisation needs calls, not a busy core, and on a 2-core machine the
 // page's own thread needs the other one. CPU only (on WebGPU the wasm does little of the work
 // and a round costs a hundred times more), and not while the WebGPU build comes up.
 const WARM_ROUNDS = 100;
 const WARM_CHUNK = 1;
 const WARM_GAP = 20;
+// The rounds start only after this long without a message: while a user draws, the page's own
+// requests come every few ms, and their thread and the optimising compiler need the cores.
+const WARM_IDLE = 1000;
+let lastMessage = 0;        // performance.now() of the last message in
 const warmed = new Map();   // `${backend}/${model}` → rounds run
 let gpuComingUp = false;
+let warmTimer = null;       // the next round's timer: one chain of rounds at a time
 
 function warmUpWhileIdle() {
-  setTimeout(() => {
+  if (warmTimer !== null) return;
+  const wait = Math.max(WARM_GAP, lastMessage + WARM_IDLE - performance.now());
+  warmTimer = setTimeout(() => {
+    warmTimer = null;
     if (unanswered > 0 || gpuComingUp || backend !== 'cpu' || !last) return;
+    if (performance.now() - lastMessage < WARM_IDLE) {
+      warmUpWhileIdle();   // a message came meanwhile: wait for the quiet again
+      return;
+    }
     const key = `${backend}/${last.model}`;
     const done = warmed.get(key) ?? 0;
     if (done >= WARM_ROUNDS) return;
@@ -651,14 +664,15 @@ function warmUpWhileIdle() {
       const t0 = performance.now();
       try {
         await (await apiFor(model)).warmUp(WARM_CHUNK);
-        // A large model (a round over 50 ms) gains little next to its own time: leave it be.
-        if (performance.now() - t0 > 50 * WARM_CHUNK) warmed.set(key, WARM_ROUNDS);
+        // A large model (a round over 250 ms, even before optimisation) would hold the worker
+        // too long for what it gains next to its own times: leave it be.
+        if (performance.now() - t0 > 250 * WARM_CHUNK) warmed.set(key, WARM_ROUNDS);
       } catch {
         warmed.set(key, WARM_ROUNDS);   // nor a model the warm-up cannot run
       }
     });
     queue.then(warmUpWhileIdle);
-  }, WARM_GAP);
+  }, wait);
 }
 
 // `received` and `answered`, on the clock that every page and worker shares (timeOrigin + now),
@@ -666,6 +680,7 @@ function warmUpWhileIdle() {
 const clock = () => performance.timeOrigin + performance.now();
 onmessage = ({ data: { id, op, args } }) => {
   const received = clock();
+  lastMessage = performance.now();
   unanswered++;
   // One call at a time, in order: the wasm instance is single-threaded.
   queue = queue.then(async () => {
@@ -682,6 +697,6 @@ onmessage = ({ data: { id, op, args } }) => {
       postMessage({ id, ok: false, error: String(e?.message ?? e), name: e?.name, argument: e?.argument, backend });
     }
     unanswered--;
-    if (op === 'analyse') warmUpWhileIdle();
+    warmUpWhileIdle();
   });
 };
