@@ -983,16 +983,21 @@ function composite() {
   return v === 'custom' ? currentRules() : v;
 }
 
-/** The composite picker: the presets, then "custom…". Built once: presets are the crate's. */
-function buildComposites() {
-  const select = $('composite');
-  if (select.options.length) return;
-  for (const p of about.presets) {
+/** One option per catalogue entry (`{name, description}`), its description as its title. */
+function addOptions(select, entries) {
+  for (const p of entries) {
     const o = document.createElement('option');
     o.value = o.textContent = p.name;
     o.title = p.description;
     select.append(o);
   }
+}
+
+/** The composite picker: the presets, then "custom…". Built once: presets are the crate's. */
+function buildComposites() {
+  const select = $('composite');
+  if (select.options.length) return;
+  addOptions(select, about.presets);
   const custom = document.createElement('option');
   custom.value = 'custom';
   custom.textContent = 'custom…';
@@ -1005,12 +1010,7 @@ function buildComposites() {
 function buildClassModelPresets() {
   const select = $('cm-preset');
   if (select.options.length) return;
-  for (const p of about.classModelPresets) {
-    const o = document.createElement('option');
-    o.value = o.textContent = p.name;
-    o.title = p.description;
-    select.append(o);
-  }
+  addOptions(select, about.classModelPresets);
   select.value = 'readable';
   describeClassModelPreset();
 }
