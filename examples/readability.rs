@@ -11,15 +11,17 @@
 //! and mean p(c), the explained network's own p(c), and the share of images inside the pixel
 //! box. `--ablation` runs "readable" with each regulariser toggled in turn (taken out where it
 //! has it, put in where not), on the two MNIST networks from noise: what each one earns.
+//! `--units` measures unit visualisations instead: each conv layer's atlas, channel by channel,
+//! against the channel's mean activation on the held-out images.
 
 use std::time::Instant;
 
 use burn::tensor::{Device, Tensor};
 use clap::Parser;
 use deep_inside::backend;
-use deep_inside::class_model::{self, Ascent, Options};
+use deep_inside::class_model::{self, Ascent, Options, Target};
 use deep_inside::data::{Dataset, Shipped, softmax};
-use deep_inside::model::Model;
+use deep_inside::model::{Kind, Model};
 
 #[derive(Parser)]
 #[command(about = "How often independent judges recognise the class models")]
@@ -33,6 +35,13 @@ struct Args {
     /// "readable" with each regulariser toggled in turn, on the MNIST networks from noise.
     #[arg(long)]
     ablation: bool,
+    /// The candidates for "readable" against it, on every network from noise.
+    #[arg(long)]
+    compare: bool,
+    /// Instead of class models: every channel of each conv layer (after its ReLU), raised how
+    /// far above its mean over the held-out set.
+    #[arg(long)]
+    units: bool,
 }
 
 /// A judge of `dataset`'s images: "mlp" or "cnn".
@@ -126,8 +135,206 @@ const HEADER: &str = "| network | preset | start | MLP judge: recognised (of 10)
      CNN judge: recognised (of 10) | CNN: mean p(c) | own p(c) | inside [0, 1] |\n\
      |---|---|---|---:|---:|---:|---:|---:|---:|";
 
+/// "readable" with each switch toggled in turn (taken out where it has it, put in at the
+/// strength tried where not), and the Fourier + sigmoid + Adam combination of lucid.
+fn ablation(readable: &Options) -> Vec<(String, Options)> {
+    let r = readable.clone();
+    let toggle = |name: &str, has: bool, o: Options| {
+        let sign = if has { "without" } else { "with" };
+        (format!("readable {sign} {name}"), o)
+    };
+    vec![
+        ("readable".into(), r.clone()),
+        toggle(
+            "clip",
+            r.clip,
+            Options {
+                clip: !r.clip,
+                ..r.clone()
+            },
+        ),
+        toggle(
+            "jitter 2",
+            r.jitter > 0,
+            Options {
+                jitter: if r.jitter > 0 { 0 } else { 2 },
+                ..r.clone()
+            },
+        ),
+        toggle(
+            "blur every 4",
+            r.blur_every > 0,
+            Options {
+                blur_every: if r.blur_every > 0 { 0 } else { 4 },
+                ..r.clone()
+            },
+        ),
+        toggle(
+            "total variation 0.1",
+            r.total_variation > 0.0,
+            Options {
+                total_variation: if r.total_variation > 0.0 { 0.0 } else { 0.1 },
+                ..r.clone()
+            },
+        ),
+        toggle(
+            "scale ±0.1",
+            r.scale > 0.0,
+            Options {
+                scale: if r.scale > 0.0 { 0.0 } else { 0.1 },
+                ..r.clone()
+            },
+        ),
+        toggle(
+            "rotate ±10°",
+            r.rotate > 0.0,
+            Options {
+                rotate: if r.rotate > 0.0 { 0.0 } else { 10.0 },
+                ..r.clone()
+            },
+        ),
+        toggle(
+            "sigmoid",
+            r.sigmoid,
+            Options {
+                sigmoid: !r.sigmoid,
+                ..r.clone()
+            },
+        ),
+        toggle(
+            "Adam (α 0.05)",
+            r.adam,
+            Options {
+                adam: !r.adam,
+                step: if r.adam { 0.1 } else { 0.05 },
+                ..r.clone()
+            },
+        ),
+        toggle(
+            "Fourier 1/f + Adam (α 0.05)",
+            r.fourier > 0.0,
+            Options {
+                fourier: if r.fourier > 0.0 { 0.0 } else { 1.0 },
+                adam: true,
+                step: 0.05,
+                ..r.clone()
+            },
+        ),
+        toggle(
+            "4 restarts",
+            r.restarts > 1,
+            Options {
+                restarts: if r.restarts > 1 { 1 } else { 4 },
+                ..r.clone()
+            },
+        ),
+        (
+            "lucid: Fourier + sigmoid + Adam + jitter + scale + rotate".into(),
+            Options {
+                fourier: 1.0,
+                sigmoid: true,
+                adam: true,
+                step: 0.05,
+                clip: false,
+                total_variation: 0.0,
+                lambda: 0.0,
+                jitter: 2,
+                scale: 0.1,
+                rotate: 10.0,
+                ..r
+            },
+        ),
+    ]
+}
+
+/// Every channel of each conv layer (the ReLU after it), as one atlas per layer and seed:
+/// its activation (mean over positions) against its mean over the held-out images.
+fn units(args: &Args, device: &Device) {
+    println!(
+        "`cargo run --release --example readability -- --units --seeds {} --steps {}`: the \
+         atlas of each conv layer (after its ReLU) from noise, per preset; per channel, its \
+         activation over its mean on the held-out images.\n\n\
+         | network | preset | layer | channels | ratio: min | median | max | channels ≥ 5× |\n\
+         |---|---|---|---:|---:|---:|---:|---:|",
+        args.seeds, args.steps
+    );
+    for shipped in [Shipped::Mnist, Shipped::MnistDeep, Shipped::Fashion] {
+        let model = shipped.load(device).expect("a shipped model");
+        let digits = shipped.dataset().heldout().expect("held-out images");
+        let n = digits.len().min(1000);
+        let pixels: Vec<f32> = digits.pixels[..n * 784]
+            .iter()
+            .map(|&v| f32::from(v) / 255.0)
+            .collect();
+        let images = Tensor::<4>::from_data(
+            burn::tensor::TensorData::new(pixels, [n, 1, 28, 28]),
+            device,
+        );
+        for (i, info) in model.table.iter().enumerate() {
+            // A ReLU whose input comes from a conv (directly or through a batch norm).
+            let after_conv = info.kind == Kind::Relu
+                && model.table[..i]
+                    .iter()
+                    .rev()
+                    .find(|l| l.kind != Kind::BatchNorm)
+                    .is_some_and(|l| l.kind == Kind::Conv);
+            if !after_conv {
+                continue;
+            }
+            let target = Target::layer(&model, &info.name, None, false).expect("a layer");
+            let depth = model.table[..=i]
+                .iter()
+                .filter(|l| !matches!(l.kind, Kind::BatchNorm | Kind::Dropout))
+                .count();
+            let heldout = values(
+                model.network.layers[..depth]
+                    .iter()
+                    .fold(images.clone(), |a, l| l.forward(a))
+                    .mean_dims(&[0, 2, 3])
+                    .flatten::<1>(0, 3),
+            );
+            for (preset, _) in class_model::PRESETS {
+                let mut ratios = vec![];
+                for seed in 0..args.seeds {
+                    let o = Options {
+                        seed,
+                        ..Options::preset(preset).expect("a preset")
+                    };
+                    let s = Ascent::of(&model, target.clone(), o, device)
+                        .expect("an atlas")
+                        .step(args.steps);
+                    for (c, a) in values(s.activation).iter().enumerate() {
+                        ratios.push(a / heldout[c].max(1e-6));
+                    }
+                }
+                ratios.sort_by(f32::total_cmp);
+                let above = ratios.iter().filter(|&&r| r >= 5.0).count();
+                let conv = model.table[..i]
+                    .iter()
+                    .rev()
+                    .find(|l| l.kind == Kind::Conv)
+                    .map_or("", |l| l.name.as_str());
+                println!(
+                    "| {} | {preset} | {} (after {conv}) | {} | {:.1} | {:.1} | {:.1} | {above} of {} |",
+                    shipped.name(),
+                    info.name,
+                    target.units.len(),
+                    ratios[0],
+                    ratios[ratios.len() / 2],
+                    ratios[ratios.len() - 1],
+                    ratios.len()
+                );
+            }
+        }
+    }
+}
+
 fn main() {
     let args = Args::parse();
+    if args.units {
+        units(&args, &backend::cpu());
+        return;
+    }
     let device = backend::cpu();
     let started = Instant::now();
     println!(
@@ -135,7 +342,13 @@ fn main() {
          classes per row, {} steps each.\n\n{HEADER}",
         args.seeds,
         args.steps,
-        if args.ablation { " --ablation" } else { "" },
+        if args.ablation {
+            " --ablation"
+        } else if args.compare {
+            " --compare"
+        } else {
+            ""
+        },
         args.seeds,
         args.steps
     );
@@ -152,48 +365,30 @@ fn main() {
         ];
         let readable = Options::preset("readable").expect("a preset");
         let runs: Vec<(String, Options)> = if args.ablation {
-            // Each regulariser toggled: taken out where "readable" has it, put in (at the
-            // strength tried before) where it has not.
-            let toggled = |name: &str, on: bool, o: Options| {
-                let sign = if on { "without" } else { "with" };
-                (format!("readable {sign} {name}"), o)
+            ablation(&readable)
+        } else if args.compare {
+            let fourier = Options {
+                fourier: 1.0,
+                adam: true,
+                step: 0.05,
+                ..readable.clone()
             };
             vec![
                 ("readable".into(), readable.clone()),
-                toggled(
-                    "clip",
-                    readable.clip,
+                ("+ Fourier 1/f + Adam (α 0.05)".into(), fourier.clone()),
+                (
+                    "+ Fourier + Adam + scale ±0.1 + rotate ±10°".into(),
                     Options {
-                        clip: !readable.clip,
-                        ..readable.clone()
+                        scale: 0.1,
+                        rotate: 10.0,
+                        ..fourier.clone()
                     },
                 ),
-                toggled(
-                    "jitter 2",
-                    readable.jitter > 0,
+                (
+                    "+ Fourier + Adam + 4 restarts".into(),
                     Options {
-                        jitter: if readable.jitter > 0 { 0 } else { 2 },
-                        ..readable.clone()
-                    },
-                ),
-                toggled(
-                    "blur every 4",
-                    readable.blur_every > 0,
-                    Options {
-                        blur_every: if readable.blur_every > 0 { 0 } else { 4 },
-                        ..readable.clone()
-                    },
-                ),
-                toggled(
-                    "total variation 0.1",
-                    readable.total_variation > 0.0,
-                    Options {
-                        total_variation: if readable.total_variation > 0.0 {
-                            0.0
-                        } else {
-                            0.1
-                        },
-                        ..readable.clone()
+                        restarts: 4,
+                        ..fourier
                     },
                 ),
             ]
@@ -203,7 +398,7 @@ fn main() {
                 .map(|(name, _)| (name.to_string(), Options::preset(name).expect("a preset")))
                 .collect()
         };
-        let starts: &[&str] = if args.ablation {
+        let starts: &[&str] = if args.ablation || args.compare {
             &["noise"]
         } else {
             &["noise", "mean"]

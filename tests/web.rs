@@ -421,11 +421,31 @@ async fn invalid_input_gives_named_errors_and_the_next_call_works() {
         ("index", 1000.into()),
         ("objective", "prob".into()),
         ("clip", "yes".into()),
+        ("scale", 2.into()),
+        ("rotate", 90.into()),
+        ("fourier", (-1).into()),
+        ("sigmoid", "yes".into()),
+        ("adam", 1.into()),
+        ("restarts", 0.into()),
+        ("images", 17.into()),
+        ("diversity", f64::INFINITY.into()),
     ] {
         // `index` picks a held-out image: it is read with start "dataset" (`key` comes last).
         let e = class_model(object(&[("start", "dataset".into()), (key, value)]));
         assert_eq!(kind(&e), ("ArgumentError".into(), format!("options.{key}")));
     }
+    // Units: the layer, the unit and where in the channel are named when wrong.
+    let unit_error = |layer: &str, unit: f64, o: JsValue| -> (String, String) {
+        kind(&api.unit_model(layer, unit, o).err().unwrap().into())
+    };
+    assert_eq!(unit_error("conv9", 0.0, JsValue::UNDEFINED).1, "layer");
+    assert_eq!(unit_error("conv1", 99.0, JsValue::UNDEFINED).1, "unit");
+    assert_eq!(unit_error("conv1", -1.0, JsValue::UNDEFINED).1, "unit");
+    assert_eq!(unit_error("conv1", 0.5, JsValue::UNDEFINED).1, "unit");
+    let edge = object(&[("at", "edge".into())]);
+    assert_eq!(unit_error("conv1", 0.0, edge.clone()).1, "options.at");
+    let e: JsValue = api.layer_atlas("relu9", edge).err().unwrap().into();
+    assert_eq!(kind(&e).0, "ArgumentError");
     let e: JsValue = api.preset_rules("nope".into()).unwrap_err().into();
     assert_eq!(kind(&e).1, "preset");
     refused(
@@ -670,7 +690,7 @@ async fn webgpu_equals_the_cpu(model: Shipped) {
     }
 
     // The class model's trajectory, from the same seeded noise.
-    let options = object(&[("seed", 3.into())]);
+    let options = object(&[("seed", 3.into()), ("preset", "paper".into())]);
     let (a, b) = (
         cpu.class_model(6.0, options.clone()).unwrap(),
         gpu.class_model(6.0, options).unwrap(),
@@ -706,6 +726,70 @@ async fn webgpu_equals_the_cpu(model: Shipped) {
         ia.iter().all(|v| (0.0..=1.0).contains(v)),
         "{name}: outside the box"
     );
+
+    // Every new switch at once, on a layer atlas and on a unit with a diverse batch: the same
+    // images on both backends.
+    let all = |extra: &[(&str, JsValue)]| {
+        let mut fields: Vec<(&str, JsValue)> = vec![
+            ("seed", 4.into()),
+            ("fourier", 1.into()),
+            ("adam", true.into()),
+            ("step", 0.05.into()),
+            ("scale", 0.1.into()),
+            ("rotate", 10.into()),
+            ("sigmoid", true.into()),
+        ];
+        fields.extend(extra.iter().cloned());
+        object(&fields)
+    };
+    let layer = if name == "mnist" { "relu1" } else { "conv1" };
+    let runs = [
+        (
+            cpu.layer_atlas(layer, all(&[])).unwrap(),
+            gpu.layer_atlas(layer, all(&[])).unwrap(),
+        ),
+        (
+            cpu.unit_model(
+                layer,
+                2.0,
+                all(&[
+                    ("images", 3.into()),
+                    ("diversity", 10.into()),
+                    ("restarts", 2.into()),
+                    ("at", "centre".into()),
+                ]),
+            )
+            .unwrap(),
+            gpu.unit_model(
+                layer,
+                2.0,
+                all(&[
+                    ("images", 3.into()),
+                    ("diversity", 10.into()),
+                    ("restarts", 2.into()),
+                    ("at", "centre".into()),
+                ]),
+            )
+            .unwrap(),
+        ),
+    ];
+    for (i, (a, b)) in runs.iter().enumerate() {
+        let (sa, sb) = (ok(a.step(25.0)).await, ok(b.step(25.0)).await);
+        let images = |s: &JsValue| -> Vec<f32> {
+            js_sys::Array::from(&field(s, "images"))
+                .iter()
+                .flat_map(floats)
+                .collect()
+        };
+        let (ia, ib) = (images(&sa), images(&sb));
+        assert!(ia.len() > 784, "{name} run {i}: one image only");
+        let diff = map_error(&ia, &ib);
+        assert!(diff <= 1e-3, "{name} run {i}: {diff}");
+        assert!(
+            ia.iter().all(|v| (0.0..=1.0).contains(v)),
+            "{name} run {i}: outside the box"
+        );
+    }
 
     let x = image(model, 517);
     let (samples, steps) = if first_version { (8, 16) } else { (4, 2) };

@@ -1015,8 +1015,26 @@ function buildClassModelPresets() {
   describeClassModelPreset();
 }
 
+/** The class model's option fields and the controls that show them. */
+const CM_CONTROLS = {
+  objective: 'cm-objective', lambda: 'cm-lambda', step: 'cm-step', clip: 'cm-clip', sigmoid: 'cm-sigmoid', adam: 'cm-adam',
+  jitter: 'cm-jitter', scale: 'cm-scale', rotate: 'cm-rotate', totalVariation: 'cm-tv', blurEvery: 'cm-blur',
+  fourier: 'cm-fourier', restarts: 'cm-restarts', images: 'cm-images', diversity: 'cm-diversity',
+};
+
+/** Describes the chosen preset and sets the controls to its settings (from the wasm's catalogue). */
 function describeClassModelPreset() {
-  $('cm-preset-description').textContent = about.classModelPresets.find((p) => p.name === $('cm-preset').value)?.description ?? '';
+  const preset = about.classModelPresets.find((p) => p.name === $('cm-preset').value);
+  $('cm-preset-description').textContent = preset?.description ?? '';
+  for (const [key, id] of Object.entries(CM_CONTROLS)) {
+    const value = preset?.options?.[key];
+    if (value === undefined) continue;
+    const control = $(id);
+    if (control.type === 'checkbox') control.checked = value;
+    else control.value = String(typeof value === 'number' ? Number(value.toPrecision(6)) : value);
+    const out = $(`${id}-value`);
+    if (out) out.textContent = control.value;
+  }
 }
 $('cm-preset').addEventListener('change', describeClassModelPreset);
 
@@ -1088,6 +1106,21 @@ function buildLayerTable() {
     });
     tr.lastChild.className = 'rule';
     if (l.weighted) tr.lastChild.id = `layer-rule-${l.name}`;
+    const units = document.createElement('td');
+    if (visualisable().includes(l)) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = 'units';
+      b.setAttribute('aria-label', `the atlas of ${l.name}'s units`);
+      b.addEventListener('click', () => {
+        $('unit-layer').value = l.name;
+        limitUnit();
+        $('units-title').scrollIntoView({ block: 'start' });
+        runAtlas();
+      });
+      units.append(b);
+    }
+    tr.append(units);
     return tr;
   });
   $('layers').tBodies[0].replaceChildren(...rows);
@@ -1106,6 +1139,7 @@ function showRules() {
 function buildModel() {
   buildComposites();
   buildClassModelPresets();
+  buildUnits();
   buildCustomRules();
   buildRelevanceMaps();
   buildLayerTable();
@@ -1129,19 +1163,25 @@ $('quantile').addEventListener('input', async () => {
 });
 
 // --- class model -----------------------------------------------------------------------
-for (const id of ['cm-lambda', 'cm-step', 'cm-steps']) {
-  $(id).addEventListener('input', () => { $(`${id}-value`).textContent = $(id).value; });
+for (const id of ['cm-steps', ...Object.values(CM_CONTROLS)]) {
+  const out = $(`${id}-value`);
+  if (out) $(id).addEventListener('input', () => { out.textContent = $(id).value; });
 }
+/** The ascent's options as the controls show them: the preset, then every field over it. */
 function classOptions(seed = 0) {
-  return {
-    preset: $('cm-preset').value, objective: $('cm-objective').value, start: $('cm-start').value, seed,
-    lambda: Number($('cm-lambda').value), step: Number($('cm-step').value),
-  };
+  const options = { preset: $('cm-preset').value, start: $('cm-start').value, seed };
+  for (const [key, id] of Object.entries(CM_CONTROLS)) {
+    const control = $(id);
+    options[key] = control.type === 'checkbox' ? control.checked : control.tagName === 'SELECT' ? control.value : Number(control.value);
+  }
+  return options;
 }
 let ascentRun = 0;   // a newer run stops an older one
 
-async function ascend(cls, options, steps, onState) {
-  await ask('classModelStart', { model, class: cls, options });
+/** Runs an ascent started by `start` (a worker request), `steps` steps in chunks, calling
+ * `onState` after each (false stops it). */
+async function ascend(cls, options, steps, onState, start = { op: 'classModelStart', args: { class: cls } }) {
+  await ask(start.op, { model, ...start.args, options });
   let s = null;
   const chunk = 10;
   for (let done = 0; done < steps; done += chunk) {
@@ -1194,6 +1234,7 @@ async function runClassModel() {
       $('cm-score').textContent = s.score.toFixed(2);
       $('cm-prob').textContent = s.probability.toFixed(4);
       $('cm-objective-value').textContent = s.objective.toFixed(2);
+      showBatch('cm-images-row', s, (i) => `image ${i + 1} of ${nameOf(cls)}: objective ${s.objectives[i].toFixed(2)}`);
       drawCurves(history);
       const first = history[0];
       describeMap('cm-curves', `S_c and p(c) of class ${nameOf(cls)} over ${s.steps} steps: S_c from ${first.score.toFixed(2)} to ${s.score.toFixed(2)}, `
@@ -1236,6 +1277,36 @@ async function runAllClassModels() {
 }
 $('cm-all').addEventListener('click', runAllClassModels);
 
+/** Paints every image of a batch into `id` (one small canvas each), or clears it for one. */
+function showBatch(id, s, label, onClick = null) {
+  const row = $(id);
+  const n = s.images.length;
+  if (n < 2 && !onClick) { row.replaceChildren(); return; }
+  const [, h, w] = shape();
+  if (row.children.length !== n) {
+    row.replaceChildren(...s.images.map((_, i) => {
+      const f = document.createElement('figure');
+      const cv = document.createElement('canvas');
+      cv.className = 'map';
+      cv.setAttribute('role', 'img');
+      const cap = document.createElement('figcaption');
+      if (onClick) {
+        cv.tabIndex = 0;
+        cv.addEventListener('click', () => onClick(i));
+        cv.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); onClick(i); } });
+      }
+      f.append(cv, cap);
+      return f;
+    }));
+  }
+  [...row.children].forEach((f, i) => {
+    const [cv, cap] = f.children;
+    paint(cv.id || (cv.id = `${id}-${i}`), s.rgbas[i], w, h);
+    cv.setAttribute('aria-label', label(i));
+    cap.textContent = onClick ? `${i}: ${s.activations[i].toFixed(2)}` : '';
+  });
+}
+
 /** A class model image's text alternative: its class, its step, and where it is brightest. */
 function classModelText(cls, s) {
   const [c, h, w] = shape();
@@ -1257,12 +1328,103 @@ function clearClassModels() {
   }
   forgetMaps(['cm-image']);
   delete $('cm-image').dataset.done;
+  $('cm-images-row').replaceChildren();
+  clearUnits();
   for (const id of ['cm-stepcount', 'cm-score', 'cm-prob', 'cm-objective-value']) $(id).textContent = '–';
   $('cm-range').textContent = 'display: black = min, white = max';
   describeMap('cm-image', 'class model image: not run yet');
   describeMap('cm-curves', 'S_c and p(c) over the steps: not run yet');
   for (let c = 0; c < names.length; c++) $(`cm-row-${c}`)?.setAttribute('aria-label', `class model of ${nameOf(c)}: not run yet`);
   $('cm-meta').textContent = '';
+}
+
+// --- units: activation maximisation for any unit, and a layer's atlas ----------------------
+/** Layers whose units can be visualised: all but the input's normalisation, flatten and dropout. */
+const visualisable = () => about.layers.filter((l) => !['normalize', 'flatten', 'dropout'].includes(l.kind));
+
+function buildUnits() {
+  const select = $('unit-layer');
+  const layers = visualisable();
+  select.replaceChildren(...layers.map((l) => {
+    const o = document.createElement('option');
+    o.value = l.name;
+    o.textContent = `${l.name} (${l.output[0]} ${l.output[1] * l.output[2] > 1 ? 'channels' : 'units'})`;
+    return o;
+  }));
+  // The first ReLU after a conv: its channels are what the conv detects.
+  select.value = (layers.find((l) => l.kind === 'relu') ?? layers[0])?.name ?? '';
+  limitUnit();
+}
+
+function limitUnit() {
+  const layer = about.layers.find((l) => l.name === $('unit-layer').value);
+  if (!layer) return;
+  $('unit-index').max = String(layer.output[0] - 1);
+  if (Number($('unit-index').value) > layer.output[0] - 1) $('unit-index').value = '0';
+}
+$('unit-layer').addEventListener('change', limitUnit);
+
+function unitOptions() {
+  return { ...classOptions(), images: 1, restarts: 1, at: $('unit-at').value };
+}
+
+/** Visualises unit `unit` of the chosen layer, painting each step. */
+async function runUnit(unit = Number($('unit-index').value)) {
+  const run = ++ascentRun;
+  const layer = $('unit-layer').value;
+  $('unit-index').value = String(unit);
+  const t0 = performance.now();
+  const [, h, w] = shape();
+  try {
+    const s = await ascend(null, unitOptions(), Number($('cm-steps').value), (s) => {
+      if (run !== ascentRun) return false;
+      paint('unit-image', s.rgba, w, h);
+      const text = `${layer} unit ${unit} after ${s.steps} steps: activation ${s.activation.toFixed(3)}`;
+      $('unit-caption').textContent = text;
+      $('unit-image').setAttribute('aria-label', text);
+      return true;
+    }, { op: 'unitStart', args: { layer, unit } });
+    if (run === ascentRun) {
+      $('unit-meta').textContent = `${document.body.dataset.backend} · ${(performance.now() - t0).toFixed(0)} ms for ${s.steps} steps`;
+      $('unit-image').dataset.done = String(s.steps);
+    }
+  } catch (e) {
+    $('unit-meta').textContent = `error: ${e.message}`;
+  }
+}
+$('unit-run').addEventListener('click', () => runUnit());
+
+/** Every channel of the chosen layer at once: one batch, painted as it goes. */
+async function runAtlas() {
+  const run = ++ascentRun;
+  const layer = $('unit-layer').value;
+  const t0 = performance.now();
+  delete $('unit-atlas-grid').dataset.done;
+  $('unit-atlas-grid').replaceChildren();
+  try {
+    const s = await ascend(null, { ...unitOptions() }, Number($('cm-steps').value), (s) => {
+      if (run !== ascentRun) return false;
+      showBatch('unit-atlas-grid', s, (i) => `${layer} channel ${i}: activation ${s.activations[i].toFixed(3)}; activate to follow it alone`, (i) => runUnit(i));
+      return true;
+    }, { op: 'atlasStart', args: { layer } });
+    if (run === ascentRun) {
+      $('unit-meta').textContent = `${document.body.dataset.backend} · ${s.images.length} units of ${layer}, ${s.steps} steps in ${(performance.now() - t0).toFixed(0)} ms`;
+      $('unit-atlas-grid').dataset.done = String(s.images.length);
+    }
+  } catch (e) {
+    $('unit-meta').textContent = `error: ${e.message}`;
+  }
+}
+$('unit-atlas').addEventListener('click', runAtlas);
+
+function clearUnits() {
+  $('unit-atlas-grid').replaceChildren();
+  delete $('unit-atlas-grid').dataset.done;
+  delete $('unit-image').dataset.done;
+  $('unit-image').getContext('2d').clearRect(0, 0, $('unit-image').width, $('unit-image').height);
+  $('unit-caption').textContent = 'not run yet';
+  $('unit-image').setAttribute('aria-label', 'unit visualisation: not run yet');
+  $('unit-meta').textContent = '';
 }
 
 let legendsDrawn = false;

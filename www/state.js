@@ -24,7 +24,8 @@ export const VERSION = '1';
 
 /** The page's controls that a link carries, by id (their values as `valueOf` reads them). */
 export const SETTINGS = ['one-scale', 'quantile', 'sg-samples', 'sg-sigma', 'ig-steps', 'ig-baseline', 'faith-k', 'composite', 'pool',
-  'cm-preset', 'cm-class', 'cm-start', 'cm-objective', 'cm-lambda', 'cm-step', 'cm-steps'];
+  'cm-preset', 'cm-class', 'cm-start', 'cm-objective', 'cm-lambda', 'cm-step', 'cm-steps', 'cm-clip', 'cm-sigmoid', 'cm-adam',
+  'cm-jitter', 'cm-scale', 'cm-rotate', 'cm-tv', 'cm-blur', 'cm-fourier', 'cm-restarts', 'cm-images', 'cm-diversity'];
 
 /** The class-model views a link can ask to be run again. */
 export const RUNS = ['class-model', 'all-classes'];

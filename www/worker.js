@@ -545,9 +545,21 @@ async function run(op, args) {
       ascent = { run: api.classModel(args.class, args.options), channels: api.input[0] };
       return null;
     }
+    case 'unitStart': {
+      const api = await apiFor(modelOf(args));
+      ascent = { run: api.unitModel(args.layer, args.unit, args.options), channels: api.input[0] };
+      return null;
+    }
+    case 'atlasStart': {
+      const api = await apiFor(modelOf(args));
+      ascent = { run: api.layerAtlas(args.layer, args.options), channels: api.input[0] };
+      return null;
+    }
     case 'classModelStep': {
       const s = await ascent.run.step(args.n);
-      return { ...s, ...gray(s.image, ascent.channels) };
+      // Each image of a batch on its own range, as the first is.
+      const rgbas = s.images.map((image) => gray(image, ascent.channels).rgba);
+      return { ...s, ...gray(s.image, ascent.channels), rgbas };
     }
     default: throw new Error(`unknown operation ${op}`);
   }

@@ -295,12 +295,18 @@ pub const ASCENT_OPTIONS: &[&str] = &[
     "jitter",
     "start",
     "index",
+    "scale",
+    "rotate",
+    "fourier",
+    "restarts",
+    "images",
+    "diversity",
 ];
 
 /// The class model's options; a "mean" or "dataset" start comes from `dataset`.
 pub fn ascent(options: &JsValue, dataset: Option<Dataset>) -> Result<AscentOptions, Error> {
     let o = Options::new(options)?;
-    let preset = o.text("preset")?.unwrap_or_else(|| "paper".into());
+    let preset = o.text("preset")?.unwrap_or_else(|| "readable".into());
     let defaults = AscentOptions::preset(&preset).map_err(in_options(ASCENT_OPTIONS))?;
     let objective = match o.text("objective")?.as_deref() {
         None => defaults.objective,
@@ -330,9 +336,58 @@ pub fn ascent(options: &JsValue, dataset: Option<Dataset>) -> Result<AscentOptio
         jitter: o.count("jitter", defaults.jitter)?,
         blur_every: o.count("blurEvery", defaults.blur_every)?,
         total_variation: o.float("totalVariation", defaults.total_variation)?,
+        scale: o.float("scale", defaults.scale)?,
+        rotate: o.float("rotate", defaults.rotate)?,
+        fourier: o.float("fourier", defaults.fourier)?,
+        sigmoid: o.flag_or("sigmoid", defaults.sigmoid)?,
+        adam: o.flag_or("adam", defaults.adam)?,
+        restarts: o.count("restarts", defaults.restarts)?,
+        images: o.count("images", defaults.images)?,
+        diversity: o.float("diversity", defaults.diversity)?,
     };
     options.check().map_err(in_options(ASCENT_OPTIONS))?;
     Ok(options)
+}
+
+/// `options.at`: a channel's "mean" over positions (the default) or its "centre"; true for
+/// the centre.
+pub fn at(options: &JsValue) -> Result<bool, Error> {
+    match Options::new(options)?.text("at")?.as_deref() {
+        None | Some("mean") => Ok(false),
+        Some("centre") => Ok(true),
+        Some(other) => Err(Error::argument(
+            "options.at",
+            format!("expected \"mean\" or \"centre\", got {other:?}"),
+        )),
+    }
+}
+
+/// A preset's settings under the option names `ascent` reads, so the page can show them.
+pub fn ascent_settings(o: &AscentOptions) -> JsValue {
+    object([
+        (
+            "objective",
+            match o.objective {
+                Objective::Score => "score",
+                Objective::LogProb => "log_prob",
+            }
+            .into(),
+        ),
+        ("lambda", o.lambda.into()),
+        ("step", o.step.into()),
+        ("clip", o.clip.into()),
+        ("jitter", number(o.jitter)),
+        ("blurEvery", number(o.blur_every)),
+        ("totalVariation", o.total_variation.into()),
+        ("scale", o.scale.into()),
+        ("rotate", o.rotate.into()),
+        ("fourier", o.fourier.into()),
+        ("sigmoid", o.sigmoid.into()),
+        ("adam", o.adam.into()),
+        ("restarts", number(o.restarts)),
+        ("images", number(o.images)),
+        ("diversity", o.diversity.into()),
+    ])
 }
 
 /// The entries of a plain object (`name → value`), in insertion order.

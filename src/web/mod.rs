@@ -24,7 +24,7 @@ use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::Error;
 use crate::attribution::{self, Baseline, Completeness};
-use crate::class_model::{self, Ascent, Options as AscentOptions};
+use crate::class_model::{self, Ascent, Options as AscentOptions, Target};
 use crate::colormap::{self, Colormap};
 use crate::data::{self, Dataset, Shipped};
 use crate::faithfulness::{self, Perturbation};
@@ -726,10 +726,17 @@ impl DeepInside {
     }
 
     /// Starts a class model visualisation (gradient ascent on the input) for `class`.
-    /// `options` (all optional): preset (a name of `classModelPresets()`: "paper", the
-    /// default, or "readable"; the fields below override it), objective ("score" |
-    /// "log_prob"), lambda, step, start ("noise" | "mean" | "dataset"), index (held-out image
-    /// for "dataset"), seed, clip, jitter (pixels), blurEvery (steps), totalVariation.
+    /// `options` (all optional): preset (a name of `classModelPresets()`: "readable", the
+    /// default, or "paper"; the fields below override it), objective ("score" |
+    /// "log_prob"), lambda, step (α), start ("noise" | "mean" | "dataset"), index (held-out
+    /// image for "dataset"), seed, clip, jitter (pixels), blurEvery (steps), totalVariation,
+    /// scale (±, relative), rotate (± degrees), fourier (1/f exponent, 0: pixels), sigmoid,
+    /// adam, restarts, images (per unit), diversity.
+    ///
+    /// ```js
+    /// const run = api.classModel(8, { preset: "readable" });
+    /// const { image, probability } = await run.step(200);
+    /// ```
     #[wasm_bindgen(js_name = classModel)]
     pub fn class_model(
         &self,
@@ -737,37 +744,74 @@ impl DeepInside {
         #[wasm_bindgen(unchecked_param_type = "ClassModelOptions | undefined")] options: JsValue,
     ) -> Result<ClassModel, Error> {
         let class = self.class(class)?;
-        let options = interop::ascent(&options, self.inner.source.dataset())?;
+        self.ascent(Target::class(class), &options)
+    }
+
+    /// Starts the visualisation of one unit of a hidden layer (activation maximisation, Erhan
+    /// et al. 2009; Olah et al. 2017, <https://distill.pub/2017/feature-visualization/>):
+    /// channel `unit` of a conv, pool or ReLU layer (its mean over positions, or with
+    /// `options.at = "centre"` its centre position), or unit `unit` of a dense layer. `layer`
+    /// is a name from `layers`; options as `classModel`.
+    #[wasm_bindgen(js_name = unitModel)]
+    pub fn unit_model(
+        &self,
+        layer: &str,
+        unit: f64,
+        #[wasm_bindgen(unchecked_param_type = "ClassModelOptions | undefined")] options: JsValue,
+    ) -> Result<ClassModel, Error> {
+        let unit = whole("unit", unit)?;
+        if unit < 0 {
+            return Err(Error::argument("unit", format!("must be ≥ 0, got {unit}")));
+        }
+        let at = interop::at(&options)?;
+        let target = Target::layer(&self.inner.model, layer, Some(vec![unit as usize]), at)?;
+        self.ascent(target, &options)
+    }
+
+    /// Starts a layer atlas: every channel (or unit) of `layer` visualised at once, one image
+    /// each, in one batch; `step` resolves to all of them. Options as `unitModel`.
+    #[wasm_bindgen(js_name = layerAtlas)]
+    pub fn layer_atlas(
+        &self,
+        layer: &str,
+        #[wasm_bindgen(unchecked_param_type = "ClassModelOptions | undefined")] options: JsValue,
+    ) -> Result<ClassModel, Error> {
+        let at = interop::at(&options)?;
+        let target = Target::layer(&self.inner.model, layer, None, at)?;
+        self.ascent(target, &options)
+    }
+
+    fn ascent(&self, target: Target, options: &JsValue) -> Result<ClassModel, Error> {
+        let options = interop::ascent(options, self.inner.source.dataset())?;
         let model = &self.inner.model;
-        let ascent = Ascent::new(model, class as i64, options.clone(), &self.inner.device)
+        let class = target.layer.is_none().then(|| target.units[0]);
+        let ascent = Ascent::of(model, target, options, &self.inner.device)
             .map_err(interop::in_options(interop::ASCENT_OPTIONS))?;
         Ok(ClassModel {
             ascent: Rc::new(RefCell::new(ascent)),
-            options,
             class,
-            shape: model.input(),
         })
     }
 }
 
-/// A running class model visualisation; `step(n)` advances it.
+/// A running class model, unit visualisation or layer atlas; `step(n)` advances it.
 #[wasm_bindgen]
 pub struct ClassModel {
     ascent: Rc<RefCell<Ascent>>,
-    options: AscentOptions,
-    class: usize,
-    shape: [usize; 3],
+    /// The class of a class model.
+    class: Option<usize>,
 }
 
 #[wasm_bindgen]
 impl ClassModel {
-    /// Takes `n` (0..=10000) ascent steps; resolves to the image (not clipped unless `clip`),
-    /// the objective, S_c, p(c|x) and the step count.
+    /// Takes `n` (0..=10000) ascent steps; resolves to the first image (`image`), its
+    /// objective, its activation (the unit's value; S_c for a class model) and, for a class
+    /// model, S_c and p(c); every image of the batch in `images` (an atlas: one per unit) with
+    /// its `objectives` and `activations`; and the step count.
     #[wasm_bindgen(unchecked_return_type = "Promise<ClassModelState>")]
     pub fn step(&self, n: f64) -> Promise {
         let ascent = self.ascent.clone();
-        let options = self.options.clone();
-        let (class, shape) = (self.class, self.shape);
+        let class = self.class;
         future_to_promise(async move {
             let n = whole("n", n)?;
             if !(0..=10_000).contains(&n) {
@@ -777,19 +821,30 @@ impl ClassModel {
             }
             // The borrow ends before the first await, so a second call cannot collide with it.
             let state = ascent.borrow_mut().step(n as usize);
-            let [x, scores] =
-                <[Vec<f32>; 2]>::try_from(read_all(vec![flat(state.x), flat(state.scores)]).await?)
-                    .map_err(|_| Error::backend("readback: wrong number of parts"))?;
-            let at = |v: &[f32]| v.get(class).copied().unwrap_or(f32::NAN);
+            let [rows, c, h, w] = state.x.dims();
+            let parts = read_all(vec![
+                flat(state.x),
+                flat(state.scores),
+                state.activation,
+                state.objective,
+            ])
+            .await?;
+            let [x, scores, activation, objective] = <[Vec<f32>; 4]>::try_from(parts)
+                .map_err(|_| Error::backend("readback: wrong number of parts"))?;
+            let one = c * h * w;
+            let classes = scores.len() / rows.max(1);
+            let first = &scores[..classes.min(scores.len())];
+            let at = |v: &[f32]| class.and_then(|c| v.get(c).copied()).unwrap_or(f32::NAN);
             Ok(object([
-                (
-                    "objective",
-                    class_model::objective(&options, class, &scores, &x, shape).into(),
-                ),
-                ("score", at(&scores).into()),
-                ("probability", at(&data::softmax(&scores)).into()),
+                ("objective", objective[0].into()),
+                ("activation", activation[0].into()),
+                ("score", at(first).into()),
+                ("probability", at(&data::softmax(first)).into()),
                 ("steps", number(state.steps)),
-                ("image", f32s(&x)),
+                ("image", f32s(&x[..one])),
+                ("images", array(x.chunks_exact(one).map(f32s))),
+                ("objectives", f32s(&objective)),
+                ("activations", f32s(&activation)),
             ]))
         })
     }
@@ -1025,10 +1080,18 @@ pub fn presets() -> JsValue {
     catalogue(&lrp::PRESETS)
 }
 
-/// The class model presets by name, `{name, description}`: "paper" and "readable".
-#[wasm_bindgen(js_name = classModelPresets, unchecked_return_type = "CatalogueEntry[]")]
+/// The class model presets by name, `{name, description, options}`: "paper" and "readable",
+/// with the settings each stands for (the option fields of `classModel`).
+#[wasm_bindgen(js_name = classModelPresets, unchecked_return_type = "ClassModelPreset[]")]
 pub fn class_model_presets() -> JsValue {
-    catalogue(&class_model::PRESETS)
+    array(class_model::PRESETS.iter().map(|(name, description)| {
+        let options = AscentOptions::preset(name).unwrap_or_default();
+        object([
+            ("name", (*name).into()),
+            ("description", (*description).into()),
+            ("options", interop::ascent_settings(&options)),
+        ])
+    }))
 }
 
 /// Hands a shipped model's files to this instance (the browser build embeds only "mnist"):

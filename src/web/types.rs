@@ -108,6 +108,9 @@ export interface RelevanceResult {
 }
 /** Options of `classModel`; every field is optional. */
 export interface ClassModelOptions {
+  /** A name of `classModelPresets()` ("readable", the default, or "paper"); the fields below
+   * override it. */
+  preset?: string;
   objective?: "score" | "log_prob";
   lambda?: number;
   step?: number;
@@ -118,14 +121,45 @@ export interface ClassModelOptions {
   jitter?: number;
   blurEvery?: number;
   totalVariation?: number;
+  /** Random zoom in [1 − scale, 1 + scale] before each gradient (0..=0.5). */
+  scale?: number;
+  /** Random rotation in [−rotate, rotate] degrees before each gradient (0..=45). */
+  rotate?: number;
+  /** Step on Fourier coefficients scaled by 1/f^fourier (0..=3; 0: on the pixels). */
+  fourier?: number;
+  /** Decode through a sigmoid into the pixel box. */
+  sigmoid?: boolean;
+  /** Adam (learning rate `step`) instead of the plain gradient step. */
+  adam?: boolean;
+  /** Candidates per image; the best is kept after 20 steps (1..=16). */
+  restarts?: number;
+  /** Images per unit (1..=16), pushed apart by `diversity`. */
+  images?: number;
+  /** Weight of the diversity term (0..=1000). */
+  diversity?: number;
+  /** `unitModel` and `layerAtlas`: a channel's "mean" over its positions (default) or its
+   * "centre". */
+  at?: "mean" | "centre";
 }
-/** Where a class model visualisation stands. */
+/** A class model preset: its name, what it is for, and its settings. */
+export interface ClassModelPreset extends CatalogueEntry {
+  options: Required<Omit<ClassModelOptions, "preset" | "start" | "index" | "seed" | "at">>;
+}
+/** Where a class model, unit visualisation or layer atlas stands. */
 export interface ClassModelState {
+  /** The first image. */
   image: Float32Array;
   objective: number;
+  /** The unit's value: S_c (or log p(c)) for a class model, a channel's mean or centre. */
+  activation: number;
+  /** S_c and p(c) of a class model's first image (NaN for a unit). */
   score: number;
   probability: number;
   steps: number;
+  /** Every image of the batch: one per unit (an atlas), `images` per unit. */
+  images: Float32Array[];
+  objectives: Float32Array;
+  activations: Float32Array;
 }
 /** Labelled held-out images: `pixels` holds `labels.length` images of 784 bytes (value/255). */
 export interface HeldoutDigits {
