@@ -33,7 +33,9 @@ try {
   }
 
   const ops = [['predict', 'predict'], ['gradient', 'saliency (gradient)'], ['deconvnet', 'DeconvNet'],
-    ['guided', 'guided backprop'], ['lrp', 'LRP, all layers'], ['classModelStep', 'class-model step'],
+    ['guided', 'guided backprop'], ['lrp', 'LRP, all layers'], ['classModelStep', 'class-model step ("paper")'],
+    ['classModelStepReadable', 'class-model step ("readable")'], ['classModelStepLucid', 'class-model step ("lucid")'],
+    ['atlasStep', 'conv1 atlas step ("readable", every channel)'],
     ['fullPanel', 'full panel (explain + LRP + localise)'],
     ['explain', 'explain: one trace, 3 maps + gradient × input'],
     ['smoothGrad', 'SmoothGrad, 32 samples (one batch)'],
@@ -52,7 +54,9 @@ try {
     }
   }
   for (const n of NETS) {
-    lines.push(`| 200 class-model steps | ${n} | ${f(net('cpu', n)?.classModel200)} | | ${f(net('webgpu', n)?.classModel200)} | |`);
+    for (const [key, name] of [['classModel200', '"paper"'], ['classModel200Readable', '"readable"'], ['classModel200Lucid', '"lucid"'], ['atlas200', 'conv1 atlas']]) {
+      lines.push(`| 200 steps: ${name} | ${n} | ${f(net('cpu', n)?.[key])} | | ${f(net('webgpu', n)?.[key])} | |`);
+    }
   }
   lines.push(`| start: import + init | | ${f(results.cpu.importMs)} | | ${f(results.webgpu?.importMs)} | |`);
   for (const n of NETS) {

@@ -764,6 +764,7 @@ function showLocalisation(l, cls = localised) {
 }
 
 function showRelevance(r, backend) {
+  lrpShown = r;
   r.layers.forEach((l, i) => {
     const c = $(`lrp-${l.name}`);
     if (!c) return;
@@ -776,10 +777,89 @@ function showRelevance(r, backend) {
     const where = signedText(l.values, l.width, l.height, ['for the class', 'against it']);
     describeMap(c.id, (i === 0 ? `LRP relevance at the pixels for class ${nameOf(r.class)}`
       : `LRP relevance entering ${l.name} (${l.perUnit ? `${l.width} units, one bar each` : `${l.width}×${l.height}`}) for class ${nameOf(r.class)}`)
-      + `: ${where}`);
+      + `: ${where}${l.channels ? '; activate to show it per channel' : ''}`);
     $(`lrp-${l.name}-sum`).textContent = `ΣR/S_c = ${(l.total / r.score).toFixed(3)}`;
   });
   $('lrp-meta').textContent = `S_c = ${r.score.toFixed(2)} · ${backend} · ${r.ms.toFixed(1)} ms`;
+  if (channelsOf) showChannels();
+}
+
+// --- LRP per channel: a layer's map opens its channels; a channel opens its unit ------------
+let lrpShown = null;    // the last LRP result shown
+let channelsOf = null;  // the layer whose channels are open, or null
+
+/** Runs `f` on a click, Enter or Space on `el`. */
+function onActivate(el, f) {
+  el.addEventListener('click', f);
+  el.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); f(); } });
+}
+
+/** The listed layer of the Units panel whose output weighted layer `name` reads, or undefined. */
+function unitLayerBefore(name) {
+  const listed = visualisable();
+  const i = about.layers.findIndex((l) => l.name === name);
+  return about.layers.slice(0, Math.max(0, i)).reverse().find((l) => listed.includes(l));
+}
+
+/** Opens the per-channel view of layer `name`. */
+function openChannels(name) {
+  channelsOf = name;
+  showChannels();
+}
+
+/** Closes the per-channel view. */
+function closeChannels() {
+  channelsOf = null;
+  $('lrp-channels').replaceChildren();
+  $('lrp-channels-title').textContent = '';
+  $('lrp-channels').hidden = $('lrp-channels-title').hidden = true;
+}
+
+/** The open layer's relevance per channel, from the last LRP result: one small map each. */
+function showChannels() {
+  const [title, view] = [$('lrp-channels-title'), $('lrp-channels')];
+  title.hidden = view.hidden = false;
+  const l = lrpShown?.layers.find((x) => x.name === channelsOf);
+  const unit = unitLayerBefore(channelsOf);
+  if (!l?.channels) {
+    view.replaceChildren();
+    title.textContent = !l ? `${channelsOf} in: waiting for the analysis`
+      : `${channelsOf} in (${l.perUnit ? `${l.width} units` : 'one channel'}): its map shows them all`;
+    return;
+  }
+  title.textContent = `${l.name} in, per channel (channel: ΣR/S_c)${unit ? `; a channel opens its unit of ${unit.name}` : ''}`;
+  if (view.children.length !== l.channels.length) view.replaceChildren(...l.channels.map((_, k) => channelFigure(k)));
+  l.channels.forEach((ch, k) => {
+    const id = `lrp-channels-${k}`;
+    const share = (ch.total / lrpShown.score).toFixed(3);
+    paint(id, ch.rgba, l.width, l.height);
+    $(id).nextElementSibling.textContent = `${k}: ${share}`;
+    describeMap(id, `LRP relevance entering ${l.name}, channel ${k}, for class ${nameOf(lrpShown.class)} (ΣR/S_c = ${share}): `
+      + signedText(ch.values, l.width, l.height, ['for the class', 'against it']) + (unit ? `; activate to visualise ${unit.name} unit ${k}` : ''));
+  });
+}
+
+/** Channel `k`'s figure in the per-channel view: activated, it opens its unit. */
+function channelFigure(k) {
+  const f = document.createElement('figure');
+  const cv = document.createElement('canvas');
+  cv.id = `lrp-channels-${k}`;
+  cv.className = 'map small';
+  cv.setAttribute('role', 'img');
+  cv.tabIndex = 0;
+  onActivate(cv, () => openUnit(k));
+  f.append(cv, document.createElement('figcaption'));
+  return f;
+}
+
+/** Unit `k` of the layer whose output the open layer reads, visualised in the Units panel. */
+function openUnit(k) {
+  const unit = unitLayerBefore(channelsOf);
+  if (!unit) return;
+  $('unit-layer').value = unit.name;
+  limitUnit();
+  $('units-title').scrollIntoView({ block: 'start' });
+  runUnit(k);
 }
 
 // --- more attributions, faithfulness, sanity ---------------------------------------------
@@ -1077,6 +1157,10 @@ function buildRelevanceMaps() {
     cv.height = i === 0 ? h : 1;
     cv.setAttribute('role', 'img');
     cv.setAttribute('aria-label', i === 0 ? 'relevance at the pixels' : `relevance entering ${layer.name}`);
+    if (i > 0) {
+      cv.tabIndex = 0;
+      onActivate(cv, () => openChannels(layer.name));
+    }
     const cap = document.createElement('figcaption');
     const shape = document.createElement('span');
     shape.id = `lrp-${layer.name}-shape`;
@@ -1088,6 +1172,10 @@ function buildRelevanceMaps() {
     return f;
   });
   $('lrp-maps').replaceChildren(...figures);
+  // Another model: its own analysis refreshes an open view of a layer it has too.
+  lrpShown = null;
+  if (weighted().slice(1).some((l) => l.name === channelsOf)) showChannels();
+  else closeChannels();
 }
 
 const shapeText = (s) => s.join('×');

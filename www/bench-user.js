@@ -181,7 +181,7 @@ async function operations(m, handle, backend, x, cl) {
     await api.relevance(x, e.class, 'recommended');
     m.localise(perPixel(e.gradient), 0.95, w, h);
   });
-  const ascent = api.classModel(cl, {});
+  const ascent = api.classModel(cl, { preset: 'paper' });
   out.classModelStep = await time(() => ascent.step(1));
   // On WebGPU only the single-image operations: SwiftShader (software) takes minutes for the
   // batched ones on the large model, and proves nothing about a GPU's speed.

@@ -354,6 +354,15 @@ const maxAbs = (map) => {
   return m;
 };
 
+/** Layer relevance `l` per channel: `{rgba, total, values}` each, coloured at `limit`. */
+function channelMaps(w, l, limit) {
+  const n = l.width * l.height;
+  return Array.from({ length: l.channels }, (_, k) => {
+    const values = l.perChannel.slice(k * n, (k + 1) * n);
+    return { rgba: w.mapToRgba(values, 'diverging', limit), total: values.reduce((a, b) => a + b, 0), values };
+  });
+}
+
 // Everything the page shows first for one input, computed here so that the page only paints.
 async function analyse({ model, pixels, class: cls, composite, pool, quantile }) {
   const api = await apiFor(model);
@@ -373,14 +382,17 @@ async function analyse({ model, pixels, class: cls, composite, pool, quantile })
   t0 = performance.now();
   const r = await api.relevance(pixels, e.class, composite, pool);
   const lrpMs = performance.now() - t0;
-  const layers = r.layers.map((l) => {
+  const layers = r.layers.map((l, i) => {
     // A 1×1 input (a dense layer's after a global pool or another dense layer) is shown per
     // channel instead: one bar per unit.
     const perUnit = l.width * l.height === 1;
     const values = perUnit ? l.perChannel : l.map;
-    const limit = maxAbs(values);
-    return { name: l.name, kind: l.kind, perUnit, width: perUnit ? values.length : l.width, height: perUnit ? 1 : l.height,
-             total: l.total, limit: limit || 1, rgba: w.mapToRgba(values, 'diverging', limit || 1), values };
+    const limit = maxAbs(values) || 1;
+    const layer = { name: l.name, kind: l.kind, perUnit, width: perUnit ? values.length : l.width, height: perUnit ? 1 : l.height,
+                    total: l.total, limit, rgba: w.mapToRgba(values, 'diverging', limit), values };
+    // Each channel of a spatial input (not the pixels': those are colours), at the summed map's limit.
+    if (i > 0 && !perUnit && l.channels > 1) layer.channels = channelMaps(w, l, limit);
+    return layer;
   });
   // The same input and class again (another LRP composite, say): the slower results stand.
   const same = last && last.model === model && last.class === e.class

@@ -2,15 +2,18 @@
 //! (rows: noise, mean image, a held-out digit), each image normalised to its own range; and
 //! `docs/class-model-presets.png`, the ten class models of each shipped network under each
 //! preset from noise (rows: mnist paper, mnist readable, mnist-deep paper, …), shown as pixels:
-//! values clamped to [0, 1], so an image that left the box shows it.
+//! values clamped to [0, 1], so an image that left the box shows it; and `docs/atlas/`, the
+//! "readable" atlas of every conv layer (after its ReLU) of each shipped network, 16 channels a
+//! row, as pixels.
 //!
 //! `cargo run --release --features train --bin figures`
 
 use std::fs;
 
 use deep_inside::backend;
-use deep_inside::class_model::{Ascent, DEFAULT_STEPS, Options, PRESETS, objective, start};
+use deep_inside::class_model::{Ascent, DEFAULT_STEPS, Options, PRESETS, Target, objective, start};
 use deep_inside::data::{self, SIDE, Shipped, softmax};
+use deep_inside::model::Kind;
 
 const SCALE: usize = 4;
 const GAP: usize = 4;
@@ -59,6 +62,56 @@ fn main() {
     fs::write("docs/class-models.png", png_gray(&image, width, height)).expect("write");
     println!("wrote docs/class-models.png ({width}×{height})");
     presets(&device);
+    atlases(&device);
+}
+
+/// Every channel of each conv layer (the ReLU after it), "readable", from noise, seed 0.
+fn atlases(device: &burn::tensor::Device) {
+    const ROW: usize = 16;
+    let cell = SIDE * SCALE + GAP;
+    fs::create_dir_all("docs/atlas").expect("docs/atlas/");
+    for shipped in [Shipped::Mnist, Shipped::MnistDeep, Shipped::Fashion] {
+        let model = shipped.load(device).expect("a shipped model");
+        for (i, info) in model.table.iter().enumerate() {
+            let conv = model.table[..i]
+                .iter()
+                .rev()
+                .find(|l| l.kind != Kind::BatchNorm)
+                .filter(|l| l.kind == Kind::Conv);
+            let (Kind::Relu, Some(conv)) = (info.kind, conv) else {
+                continue;
+            };
+            let target = Target::layer(&model, &info.name, None, false).expect("a layer");
+            let n = target.units.len();
+            let options = Options::preset("readable").expect("a preset");
+            let x: Vec<f32> = Ascent::of(&model, target, options, device)
+                .expect("an atlas")
+                .step(DEFAULT_STEPS)
+                .x
+                .into_data()
+                .try_into_vec()
+                .expect("images");
+            let rows = n.div_ceil(ROW);
+            let (width, height) = (ROW.min(n) * cell + GAP, rows * cell + GAP);
+            let mut image = vec![255u8; width * height];
+            for (k, one) in x.chunks_exact(SIDE * SIDE).enumerate() {
+                let (row, col) = (k / ROW, k % ROW);
+                for y in 0..SIDE * SCALE {
+                    for xx in 0..SIDE * SCALE {
+                        let v = one[(y / SCALE) * SIDE + xx / SCALE].clamp(0.0, 1.0);
+                        let (py, px) = (GAP + row * cell + y, GAP + col * cell + xx);
+                        image[py * width + px] = (v * 255.0).round() as u8;
+                    }
+                }
+            }
+            let file = format!("docs/atlas/{}-{}.png", shipped.name(), conv.name);
+            fs::write(&file, png_gray(&image, width, height)).expect("write");
+            println!(
+                "wrote {file} ({n} channels of {} after {})",
+                info.name, conv.name
+            );
+        }
+    }
 }
 
 /// The class models of every shipped network under every preset, from noise, seed 0.

@@ -143,6 +143,28 @@ for (const webgpu of HAS_WEBGPU ? [false, true] : [false]) {
       const p = Number(await page.textContent('#cm-prob'));
       assert.ok(p > 0 && p <= 1, `final p(c) shown: ${p}`);
       assert.deepEqual(await unpainted(page, ['cm-image', 'cm-curves']), []);
+      // The preset sets the regularisers' controls, from the wasm's catalogue.
+      const regularisers = () => page.evaluate(() => ['cm-clip', 'cm-adam', 'cm-fourier', 'cm-scale', 'cm-step']
+        .map((id) => { const c = document.getElementById(id); return c.type === 'checkbox' ? c.checked : Number(c.value); }));
+      assert.deepEqual(await regularisers(), [true, false, 0, 0, 0.1], 'readable');
+      await page.evaluate(() => {
+        const p = document.getElementById('cm-preset');
+        p.value = 'lucid';
+        p.dispatchEvent(new Event('change'));
+      });
+      assert.deepEqual(await regularisers(), [true, true, 1, 0.1, 0.05], 'lucid');
+
+      // Units: the network table's button opens relu1's atlas (16 channels, one batch); a
+      // channel of it, activated, is visualised alone.
+      await page.evaluate(() => document.querySelector('#layers button[aria-label^="the atlas of relu1"]').click());
+      await page.waitForFunction(() => document.getElementById('unit-atlas-grid').dataset.done === '16', null, { timeout: 120000 });
+      const atlas = Array.from({ length: 16 }, (_, i) => `unit-atlas-grid-${i}`);
+      assert.deepEqual(await unpainted(page, atlas), []);
+      await page.evaluate(() => document.getElementById('unit-atlas-grid-3').click());
+      await page.waitForFunction(() => document.getElementById('unit-image').dataset.done === '50', null, { timeout: 120000 });
+      assert.equal(await page.evaluate(() => document.getElementById('unit-index').value), '3');
+      assert.deepEqual(await unpainted(page, ['unit-image']), []);
+      assert.match(await page.textContent('#unit-caption'), /^relu1 unit 3 after 50 steps: activation \d/);
       await page.screenshot({ path: path.join(SHOTS, `class-${webgpu ? 'webgpu' : 'cpu'}.png`), fullPage: true });
       await checkClean(page, record);
     } finally {
