@@ -136,7 +136,8 @@ const HEADER: &str = "| network | preset | start | MLP judge: recognised (of 10)
      |---|---|---|---:|---:|---:|---:|---:|---:|";
 
 /// "readable" with each switch toggled in turn (taken out where it has it, put in at the
-/// strength tried where not), and the Fourier + sigmoid + Adam combination of lucid.
+/// strength tried where not), and lucid's own combination (Fourier, sigmoid, Adam and the
+/// transformations, with no penalty), which differs from the preset "lucid".
 fn ablation(readable: &Options) -> Vec<(String, Options)> {
     let r = readable.clone();
     let toggle = |name: &str, has: bool, o: Options| {
@@ -229,7 +230,7 @@ fn ablation(readable: &Options) -> Vec<(String, Options)> {
             },
         ),
         (
-            "lucid: Fourier + sigmoid + Adam + jitter + scale + rotate".into(),
+            "lucid's own: Fourier + sigmoid + Adam + jitter + scale + rotate; no clip, TV or λ".into(),
             Options {
                 fourier: 1.0,
                 sigmoid: true,

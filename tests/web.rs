@@ -436,7 +436,7 @@ async fn invalid_input_gives_named_errors_and_the_next_call_works() {
     }
     // Units: the layer, the unit and where in the channel are named when wrong.
     let unit_error = |layer: &str, unit: f64, o: JsValue| -> (String, String) {
-        kind(&api.unit_model(layer, unit, o).err().unwrap().into())
+        kind(&api.unit_model(layer.into(), unit, o).err().unwrap().into())
     };
     assert_eq!(unit_error("conv9", 0.0, JsValue::UNDEFINED).1, "layer");
     assert_eq!(unit_error("conv1", 99.0, JsValue::UNDEFINED).1, "unit");
@@ -444,7 +444,7 @@ async fn invalid_input_gives_named_errors_and_the_next_call_works() {
     assert_eq!(unit_error("conv1", 0.5, JsValue::UNDEFINED).1, "unit");
     let edge = object(&[("at", "edge".into())]);
     assert_eq!(unit_error("conv1", 0.0, edge.clone()).1, "options.at");
-    let e: JsValue = api.layer_atlas("relu9", edge).err().unwrap().into();
+    let e: JsValue = api.layer_atlas("relu9".into(), edge).err().unwrap().into();
     assert_eq!(kind(&e).0, "ArgumentError");
     let e: JsValue = api.preset_rules("nope".into()).unwrap_err().into();
     assert_eq!(kind(&e).1, "preset");
@@ -745,12 +745,12 @@ async fn webgpu_equals_the_cpu(model: Shipped) {
     let layer = if name == "mnist" { "relu1" } else { "conv1" };
     let runs = [
         (
-            cpu.layer_atlas(layer, all(&[])).unwrap(),
-            gpu.layer_atlas(layer, all(&[])).unwrap(),
+            cpu.layer_atlas(layer.into(), all(&[])).unwrap(),
+            gpu.layer_atlas(layer.into(), all(&[])).unwrap(),
         ),
         (
             cpu.unit_model(
-                layer,
+                layer.into(),
                 2.0,
                 all(&[
                     ("images", 3.into()),
@@ -761,7 +761,7 @@ async fn webgpu_equals_the_cpu(model: Shipped) {
             )
             .unwrap(),
             gpu.unit_model(
-                layer,
+                layer.into(),
                 2.0,
                 all(&[
                     ("images", 3.into()),

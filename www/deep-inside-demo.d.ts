@@ -40,6 +40,8 @@ export interface DeepInsideDemoAttributes {
   composite?: string;
   /** "localisation": the saliency quantile above which pixels count. Default 0.95. */
   quantile?: string;
+  /** "class-model": the ascent's preset, "paper" (default), "readable" or "lucid". */
+  preset?: string;
   /** SmoothGrad's noise, a fraction of the pixel range. Default 0.15. */
   sigma?: string;
   /** SmoothGrad's noisy copies. Default 32. */
@@ -65,6 +67,8 @@ export interface DeepInsideDemo extends HTMLElement {
   readonly composite: string | string[];
   /** The sanity stage shown, or null for every stage. */
   readonly stage: string | null;
+  /** The class model's preset ("paper" unless the attribute names another). */
+  readonly preset: string;
   /** `model-src` made absolute against the document, or null. */
   readonly modelSrc: string | null;
 }

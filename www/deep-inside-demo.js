@@ -21,6 +21,8 @@
 // sigma, samples: "attributions"/"faithfulness": SmoothGrad's noise (fraction of the pixel range,
 //          default 0.15) and number of noisy copies (default 32).
 // steps:   "attributions"/"faithfulness": Integrated Gradients' steps m (default 32).
+// preset:  "class-model": the ascent's preset, a name of the wasm's `classModelPresets()`:
+//          "paper" (default: §2 as published), "readable" or "lucid".
 // stage:   "sanity": show only the trained network and this stage of the cascade (a layer name:
 //          "fc2" is the stage with the top layer random; "conv1" has every layer random);
 //          default: every stage.
@@ -267,7 +269,7 @@ const TITLES = {
 
 class DeepInsideDemo extends HTMLElement {
   static observedAttributes = ['method', 'digit', 'backend', 'model', 'model-src', 'maps', 'stage',
-    'target', 'composite', 'quantile', 'sigma', 'samples', 'steps'];
+    'target', 'composite', 'quantile', 'sigma', 'samples', 'steps', 'preset'];
 
   #root;
   #ui = null;            // the built shadow DOM
@@ -281,6 +283,7 @@ class DeepInsideDemo extends HTMLElement {
   #heldout = null;
   #names = null;         // the class names of the model of #heldout
   #presets = [];         // its LRP presets' names
+  #ascentPresets = [];   // its class model presets' names
   #stages = [];          // its sanity stages: "trained", then the layers from the top
   #model = 'mnist';      // the model of #heldout and #names ("user-N" for model-src)
   #user = null;          // for model-src: {name, format, notes} of the file
@@ -337,6 +340,12 @@ class DeepInsideDemo extends HTMLElement {
     return rules.length === 1 && this.#presets.includes(rules[0]) ? rules[0] : rules;
   }
 
+  /** The class model's preset: the `preset` attribute where the wasm knows it, else "paper". */
+  get preset() {
+    const p = this.getAttribute('preset');
+    return this.#ascentPresets.includes(p) ? p : 'paper';
+  }
+
   /** The sanity stage the `stage` attribute names (not "trained"), or null: every stage. */
   get stage() {
     const s = this.getAttribute('stage');
@@ -391,7 +400,7 @@ class DeepInsideDemo extends HTMLElement {
     if (name === 'method' || name === 'maps' || name === 'stage') {
       this.#buildPanel();
       this.#schedule();
-    } else if (['target', 'composite', 'quantile', 'sigma', 'samples', 'steps'].includes(name)) {
+    } else if (['target', 'composite', 'quantile', 'sigma', 'samples', 'steps', 'preset'].includes(name)) {
       this.#schedule();
     } else if (name === 'digit') {
       if (this.#heldout) this.#useHeldout(this.#firstOf(this.digit));
@@ -733,6 +742,7 @@ class DeepInsideDemo extends HTMLElement {
     this.#heldout = heldout;
     this.#names = about.classNames;
     this.#presets = about.presets.map((p) => p.name);
+    this.#ascentPresets = about.classModelPresets.map((p) => p.name);
     this.#stages = about.sanityStages;
     this.#shape = about.input;
     this.#size = [about.input[2], about.input[1]];
@@ -980,7 +990,7 @@ class DeepInsideDemo extends HTMLElement {
     await exclusive(async () => {
       if (stale()) return;
       if (this.#ui.status.textContent.startsWith('Waiting')) this.#ui.status.textContent = '';
-      const options = { objective: 'score', start: 'noise', seed: this.#seed, lambda: 0.05, step: 0.1 };
+      const options = { preset: this.preset, start: 'noise', seed: this.#seed };
       let spent = (await this.#conn.ask('classModelStart', { model: this.#model, class: cls, options })).ms;
       for (let done = 0; done < CLASS_MODEL_STEPS; done += CLASS_MODEL_CHUNK) {
         if (stale()) return;

@@ -755,7 +755,7 @@ impl DeepInside {
     #[wasm_bindgen(js_name = unitModel)]
     pub fn unit_model(
         &self,
-        layer: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] layer: JsValue,
         unit: f64,
         #[wasm_bindgen(unchecked_param_type = "ClassModelOptions | undefined")] options: JsValue,
     ) -> Result<ClassModel, Error> {
@@ -763,8 +763,9 @@ impl DeepInside {
         if unit < 0 {
             return Err(Error::argument("unit", format!("must be ≥ 0, got {unit}")));
         }
+        let layer = interop::text("layer", &layer)?;
         let at = interop::at(&options)?;
-        let target = Target::layer(&self.inner.model, layer, Some(vec![unit as usize]), at)?;
+        let target = Target::layer(&self.inner.model, &layer, Some(vec![unit as usize]), at)?;
         self.ascent(target, &options)
     }
 
@@ -773,11 +774,12 @@ impl DeepInside {
     #[wasm_bindgen(js_name = layerAtlas)]
     pub fn layer_atlas(
         &self,
-        layer: &str,
+        #[wasm_bindgen(unchecked_param_type = "string")] layer: JsValue,
         #[wasm_bindgen(unchecked_param_type = "ClassModelOptions | undefined")] options: JsValue,
     ) -> Result<ClassModel, Error> {
+        let layer = interop::text("layer", &layer)?;
         let at = interop::at(&options)?;
-        let target = Target::layer(&self.inner.model, layer, None, at)?;
+        let target = Target::layer(&self.inner.model, &layer, None, at)?;
         self.ascent(target, &options)
     }
 
