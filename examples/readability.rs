@@ -230,7 +230,8 @@ fn ablation(readable: &Options) -> Vec<(String, Options)> {
             },
         ),
         (
-            "lucid's own: Fourier + sigmoid + Adam + jitter + scale + rotate; no clip, TV or λ".into(),
+            "lucid's own: Fourier + sigmoid + Adam + jitter + scale + rotate; no clip, TV or λ"
+                .into(),
             Options {
                 fourier: 1.0,
                 sigmoid: true,
