@@ -743,34 +743,23 @@ async fn webgpu_equals_the_cpu(model: Shipped) {
         object(&fields)
     };
     let layer = if name == "mnist" { "relu1" } else { "conv1" };
+    // A unit's centre, three images pushed apart, two candidates each.
+    let diverse = || {
+        all(&[
+            ("images", 3.into()),
+            ("diversity", 10.into()),
+            ("restarts", 2.into()),
+            ("at", "centre".into()),
+        ])
+    };
     let runs = [
         (
             cpu.layer_atlas(layer.into(), all(&[])).unwrap(),
             gpu.layer_atlas(layer.into(), all(&[])).unwrap(),
         ),
         (
-            cpu.unit_model(
-                layer.into(),
-                2.0,
-                all(&[
-                    ("images", 3.into()),
-                    ("diversity", 10.into()),
-                    ("restarts", 2.into()),
-                    ("at", "centre".into()),
-                ]),
-            )
-            .unwrap(),
-            gpu.unit_model(
-                layer.into(),
-                2.0,
-                all(&[
-                    ("images", 3.into()),
-                    ("diversity", 10.into()),
-                    ("restarts", 2.into()),
-                    ("at", "centre".into()),
-                ]),
-            )
-            .unwrap(),
+            cpu.unit_model(layer.into(), 2.0, diverse()).unwrap(),
+            gpu.unit_model(layer.into(), 2.0, diverse()).unwrap(),
         ),
     ];
     for (i, (a, b)) in runs.iter().enumerate() {
@@ -1019,6 +1008,29 @@ async fn users_models_match_pytorch_and_zennit_on_every_backend() {
                         let e = map_error(&pixels, expected);
                         assert!(e < 1e-3 * bound, "{label}: {composite} {e}");
                     }
+                }
+                // Units of a user's model (colour ones included): its first conv layer's atlas
+                // (the plain step, clipped) raises every channel's mean, inside the pixel box.
+                let conv = (0..length(&layers))
+                    .map(|i| at(&layers, i))
+                    .find(|l| field(l, "kind").as_string().as_deref() == Some("conv"))
+                    .map(|l| field(&l, "name"))
+                    .unwrap();
+                let clipped = object(&[("preset", "paper".into()), ("clip", true.into())]);
+                let atlas = api.layer_atlas(conv, clipped).unwrap();
+                let before = floats(field(&ok(atlas.step(0.0)).await, "activations"));
+                let after = ok(atlas.step(20.0)).await;
+                let images = js_sys::Array::from(&field(&after, "images"));
+                let after = floats(field(&after, "activations"));
+                assert_eq!(images.length() as usize, after.len());
+                for (c, (b, a)) in before.iter().zip(&after).enumerate() {
+                    assert!(
+                        a > b,
+                        "{name}.{format} on {backend}: channel {c}: {b} → {a}"
+                    );
+                }
+                for image in images.iter() {
+                    assert!(floats(image).iter().all(|v| (0.0..=1.0).contains(v)));
                 }
             }
         }

@@ -98,7 +98,9 @@ test('your model: normalized.onnx through the file input, a drawn and uploaded d
     assert.deepEqual(reader(), ['/pkg/reader/deep_inside.js', '/pkg/reader/deep_inside_bg.wasm']);
     // The layer table: the normalisation first, then the network, with the rules of LRP.
     const rows = await layerRows(page);
-    assert.deepEqual(rows[0], ['normalize1', 'normalize', '1×28×28', '', '']);
+    assert.deepEqual(rows[0], ['normalize1', 'normalize', '1×28×28', '', '', '']);
+    // Every layer with units offers its atlas; the input's normalisation and the flatten do not.
+    assert.deepEqual(rows.map((r) => r[5]), ['', 'units', 'units', 'units', 'units', 'units', 'units', '', 'units', 'units', 'units']);
     assert.deepEqual(rows.map((r) => r[1]), ['normalize', 'conv', 'relu', 'max pool', 'conv', 'relu', 'max pool', 'flatten', 'linear', 'relu', 'linear']);
     assert.deepEqual(rows.map((r) => r[4]).filter(Boolean), ['zbox(0,1)', 'gamma(0.25)', 'epsilon(0.25)', 'zero']);
     assert.match(await page.textContent('#layers-meta'), /^input 1×28×28 · 11 layers, 4 with weights · 46,730 parameters$/);
