@@ -722,12 +722,8 @@ impl Ascent {
     }
 }
 
+/// The total variation of each image, `[n, 1]`:
 /// `Σ (x[i+1, j] − x[i, j])² + (x[i, j+1] − x[i, j])²`.
-pub fn total_variation(x: Tensor<4>) -> Tensor<1> {
-    total_variation_each(x).sum()
-}
-
-/// The total variation of each image, `[n, 1]`.
 fn total_variation_each(x: Tensor<4>) -> Tensor<2> {
     let [n, _, h, w] = x.dims();
     let down = x.clone().narrow(2, 1, h - 1) - x.clone().narrow(2, 0, h - 1);
