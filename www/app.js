@@ -1112,8 +1112,7 @@ function describeClassModelPreset() {
     const control = $(id);
     if (control.type === 'checkbox') control.checked = value;
     else control.value = String(typeof value === 'number' ? Number(value.toPrecision(6)) : value);
-    const out = $(`${id}-value`);
-    if (out) out.textContent = control.value;
+    if (control.type === 'range') $(`${id}-value`).textContent = control.value;
   }
 }
 $('cm-preset').addEventListener('change', describeClassModelPreset);
@@ -1251,9 +1250,9 @@ $('quantile').addEventListener('input', async () => {
 });
 
 // --- class model -----------------------------------------------------------------------
-for (const id of ['cm-steps', ...Object.values(CM_CONTROLS)]) {
-  const out = $(`${id}-value`);
-  if (out) $(id).addEventListener('input', () => { out.textContent = $(id).value; });
+// Each slider's value beside it (`cm-objective-value` is the objective's number, not a slider's).
+for (const id of ['cm-steps', ...Object.values(CM_CONTROLS)].filter((id) => $(id).type === 'range')) {
+  $(id).addEventListener('input', () => { $(`${id}-value`).textContent = $(id).value; });
 }
 /** The ascent's options as the controls show them: the preset, then every field over it. */
 function classOptions(seed = 0) {

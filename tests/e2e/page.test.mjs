@@ -153,6 +153,7 @@ for (const webgpu of HAS_WEBGPU ? [false, true] : [false]) {
         p.dispatchEvent(new Event('change'));
       });
       assert.deepEqual(await regularisers(), [true, true, 1, 0.1, 0.05], 'lucid');
+      assert.match(await page.textContent('#cm-objective-value'), /^-?\d+\.\d\d$/, 'the objective shown is still a number');
 
       // Units: the network table's button opens relu1's atlas (16 channels, one batch); a
       // channel of it, activated, is visualised alone.
